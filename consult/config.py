@@ -1,0 +1,54 @@
+"""Settings: defaults, then the environment, then the mapping a caller (a test) passes."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOT_TRANSLATIONS = ROOT / "translations"
+
+LANGUAGES = ("ky", "ru", "en")
+DEFAULT_LANGUAGE = "ky"  # the state language
+TIMEZONE = "Asia/Bishkek"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the key kept in the instance folder, creating it on first run.
+
+    A hard-coded key would let anyone forge sessions; a key regenerated at every
+    start would log everyone out and break CSRF tokens across workers.
+    """
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load(instance_path: str, overrides=None) -> dict:
+    """Build the settings mapping for one application."""
+    instance = Path(instance_path)
+    env = os.environ
+    settings = {
+        "DATABASE_URL": env.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'consult.sqlite3'}",
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute;60 per hour"),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        "BEHIND_PROXY": env.get("BEHIND_PROXY", "") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,  # a citizen may take an hour to write a comment
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
+        "BABEL_DEFAULT_TIMEZONE": TIMEZONE,
+        "LANGUAGES": LANGUAGES,
+    }
+    settings.update(overrides or {})
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _secret_key(instance)
+    return settings

@@ -1,0 +1,81 @@
+"""Public pages: the consultation notice, whole documents and single clauses."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
+
+from .. import db
+from ..config import LANGUAGES
+from ..i18n import current_lang
+from . import services
+
+bp = Blueprint("drafts", __name__, url_prefix="/<lang>")
+
+# Rendered clause lists, keyed by what they depend on. Document.public_revision changes
+# whenever comments shown on the page change, so every worker rebuilds exactly then.
+_fragments: OrderedDict[tuple, Markup] = OrderedDict()
+FRAGMENT_CACHE_SIZE = 64
+
+
+@bp.get("/")
+def notice():
+    """The consultation notice: what is decided, by whom, when, and how to take part."""
+    session = db.session()
+    consultation = services.current_consultation(session)
+    if consultation is None:
+        return render_template("drafts/empty.html")
+    return render_template(
+        "drafts/notice.html", consultation=consultation,
+        documents=services.documents(session, consultation),
+        hearings=services.hearings(session, consultation))
+
+
+def _document_or_404(slug: str):
+    document = services.document_by_slug(db.session(), slug)
+    if document is None or document.current_version is None:
+        abort(404)
+    return document
+
+
+@bp.get("/documents/<slug>/")
+def document(slug: str):
+    """A whole document with its table of contents and comment counts per clause."""
+    document = _document_or_404(slug)
+    compare = request.args.get("compare", "")
+    if compare not in LANGUAGES or compare == current_lang():
+        compare = ""
+    return render_template("drafts/document.html", document=document,
+                           version=document.current_version, compare=compare,
+                           clauses_html=_clauses_fragment(document, compare))
+
+
+def _clauses_fragment(document, compare: str) -> Markup:
+    version = document.current_version
+    key = (version.id, version.source_hash, document.public_revision, current_lang(), compare)
+    fragment = _fragments.get(key)
+    if fragment is None:
+        session = db.session()
+        version = services.version_with_clauses(session, version.id)
+        fragment = Markup(render_template(
+            "drafts/_clauses.html", document=document, version=version, compare=compare,
+            counts=services.published_counts(session, document.id)))
+        _fragments[key] = fragment
+        while len(_fragments) > FRAGMENT_CACHE_SIZE:
+            _fragments.popitem(last=False)
+    return fragment
+
+
+@bp.get("/documents/<slug>/<key>/")
+def clause(slug: str, key: str):
+    """One clause with its neighbours, its published comments and the comment form."""
+    document = _document_or_404(slug)
+    session = db.session()
+    found = services.clause_by_key(session, document.current_version_id, key)
+    if found is None:
+        abort(404)
+    before, after = services.neighbours(session, found)
+    return render_template("drafts/clause.html", document=document,
+                           version=document.current_version, clause=found,
+                           before=before, after=after)

@@ -1,0 +1,61 @@
+"""Queries behind the public pages: the consultation, its documents, clauses and counts."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Clause, Comment, Consultation, Document, DocumentVersion, Hearing
+
+
+def current_consultation(session: Session) -> Consultation | None:
+    """The consultation the public pages are about: the latest one that has documents."""
+    return session.scalar(
+        select(Consultation).join(Document).order_by(Consultation.id.desc()).limit(1)
+    ) or session.scalar(select(Consultation).order_by(Consultation.id.desc()).limit(1))
+
+
+def documents(session: Session, consultation: Consultation) -> list[Document]:
+    return list(session.scalars(
+        select(Document).where(Document.consultation_id == consultation.id)
+        .options(selectinload(Document.current_version)).order_by(Document.position)))
+
+
+def document_by_slug(session: Session, slug: str) -> Document | None:
+    return session.scalar(
+        select(Document).where(Document.slug == slug)
+        .options(selectinload(Document.current_version)))
+
+
+def version_with_clauses(session: Session, version_id: int) -> DocumentVersion:
+    return session.scalar(
+        select(DocumentVersion).where(DocumentVersion.id == version_id)
+        .options(selectinload(DocumentVersion.sections), selectinload(DocumentVersion.clauses)))
+
+
+def clause_by_key(session: Session, version_id: int, key: str) -> Clause | None:
+    return session.scalar(select(Clause).where(Clause.version_id == version_id, Clause.key == key))
+
+
+def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
+    """The clauses before and after ``clause`` in its version."""
+    base = select(Clause).where(Clause.version_id == clause.version_id)
+    before = session.scalar(base.where(Clause.position < clause.position)
+                            .order_by(Clause.position.desc()).limit(1))
+    after = session.scalar(base.where(Clause.position > clause.position)
+                           .order_by(Clause.position).limit(1))
+    return before, after
+
+
+def published_counts(session: Session, document_id: int) -> dict[str | None, int]:
+    """Published comments per clause key (None: on the whole document), all versions."""
+    rows = session.execute(
+        select(Comment.clause_key, func.count()).where(
+            Comment.document_id == document_id, Comment.state == "published")
+        .group_by(Comment.clause_key))
+    return {key: count for key, count in rows}
+
+
+def hearings(session: Session, consultation: Consultation) -> list[Hearing]:
+    return list(session.scalars(
+        select(Hearing).where(Hearing.consultation_id == consultation.id)
+        .order_by(Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)))

@@ -1,0 +1,130 @@
+"""Comments from every channel, their duplicate groups and the drafters' responses.
+
+A comment is never deleted: moderation changes its ``state`` and the reason.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base
+from ..timeutil import utcnow
+from .accounts import User
+from .drafts import Clause, Document, DocumentVersion
+from .hearings import Hearing
+
+CHANNELS = ("online", "hearing-oral", "hearing-written", "email", "post", "form-import")
+CATEGORIES = ("individual", "ngo", "academic", "business", "local-government",
+              "state-body", "international", "other")
+REGIONS = ("bishkek", "osh-city", "batken", "chui", "issyk-kul", "jalal-abad",
+           "naryn", "osh", "talas")
+GENDERS = ("female", "male", "unstated")
+CONSENTS = ("full", "anonymous", "none")
+STATES = ("new", "published", "hidden", "withdrawn")
+HIDE_REASONS = ("personal-data", "abuse", "spam", "duplicate", "withdrawn", "off-topic")
+STATUSES = ("accepted", "partly-accepted", "not-accepted", "noted", "out-of-scope")
+
+
+class DuplicateGroup(Base):
+    __tablename__ = "duplicate_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    clause_key: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    members: Mapped[list[Comment]] = relationship(back_populates="group", order_by="Comment.id")
+    response: Mapped[Response | None] = relationship(
+        back_populates="group", foreign_keys="Response.group_id", uselist=False)
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+    __table_args__ = (
+        Index("ix_comment_document_clause_state", "document_id", "clause_key", "state"),
+        Index("ix_comment_state_received", "state", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    # The version the comment was made on (Aarhus Art. 6(4): tied to the draft as it stood).
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"))
+    clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"))  # None: whole document
+    clause_key: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20), default="online")
+    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearing.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    body: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str] = mapped_column(String(20), default="individual")
+    region: Mapped[str] = mapped_column(String(20), default="")
+    gender: Mapped[str] = mapped_column(String(10), default="unstated")
+    email: Mapped[str] = mapped_column(String(254), default="")  # never public, never exported
+    consent: Mapped[str] = mapped_column(String(10), default="anonymous")
+    receipt_code: Mapped[str] = mapped_column(String(32), unique=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    in_period: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[str] = mapped_column(String(12), default="new")
+    hidden_reason: Mapped[str] = mapped_column(String(20), default="")
+    moderation_note: Mapped[str] = mapped_column(Text, default="")
+    moderated_at: Mapped[datetime | None]
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), index=True)
+    # Hash of the submitting client and the text: a resubmission within a minute
+    # returns the first receipt instead of a duplicate row.
+    submission_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # Where an imported comment came from (file hash and row), so re-imports add nothing.
+    source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    document: Mapped[Document] = relationship()
+    version: Mapped[DocumentVersion] = relationship()
+    clause: Mapped[Clause | None] = relationship()
+    hearing: Mapped[Hearing | None] = relationship()
+    group: Mapped[DuplicateGroup | None] = relationship(back_populates="members")
+    response: Mapped[Response | None] = relationship(
+        back_populates="comment", foreign_keys="Response.comment_id", uselist=False)
+    entered_by: Mapped[User | None] = relationship()
+
+    @property
+    def answer(self) -> Response | None:
+        """The response that applies: the group's when the comment is grouped."""
+        if self.group is not None:
+            return self.group.response
+        return self.response
+
+    @property
+    def public_name(self) -> str:
+        """The name shown in public: only with consent ``full``."""
+        if self.consent == "full":
+            return self.author_name
+        return ""
+
+
+class Response(Base):
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one of comment_id and group_id is set.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"), unique=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    change: Mapped[str] = mapped_column(Text, default="")
+    responder_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Incremented on every save: a save based on an older revision is refused.
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    comment: Mapped[Comment | None] = relationship(
+        back_populates="response", foreign_keys=[comment_id])
+    group: Mapped[DuplicateGroup | None] = relationship(
+        back_populates="response", foreign_keys=[group_id])
+    responder: Mapped[User | None] = relationship()

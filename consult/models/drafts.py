@@ -1,0 +1,128 @@
+"""Consultations and the documents put to them, version by version, clause by clause."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base
+from ..timeutil import utcnow
+
+# Per-language texts are JSON objects keyed by language code: {"ky": ..., "ru": ..., "en": ...}.
+# A clause page needs all three at once (language switch, side-by-side view), so one row
+# per clause beats a row per clause and language.
+
+
+class Consultation(Base):
+    __tablename__ = "consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[dict] = mapped_column(JSON, default=dict)
+    authority: Mapped[dict] = mapped_column(JSON, default=dict)
+    developer: Mapped[dict] = mapped_column(JSON, default=dict)
+    contact: Mapped[dict] = mapped_column(JSON, default=dict)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    # "pre": a comment is public once a moderator publishes it; "post": at once.
+    moderation: Mapped[str] = mapped_column(String(8), default="pre")
+    results_published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="consultation", order_by="Document.position")
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        """Whether comments are accepted at ``at`` (naive UTC, default now)."""
+        at = at or utcnow()
+        return bool(self.opens_at and self.closes_at and self.opens_at <= at < self.closes_at)
+
+
+class Document(Base):
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # programme | action-plan
+    position: Mapped[int] = mapped_column(default=0)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_version.id", use_alter=True))
+    # Bumped whenever what the public pages show about this document's comments changes,
+    # so cached page fragments are rebuilt exactly when needed, in every worker.
+    public_revision: Mapped[int] = mapped_column(default=0)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="documents")
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", foreign_keys="DocumentVersion.document_id",
+        order_by="DocumentVersion.number")
+    current_version: Mapped[DocumentVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True)
+
+    def bump(self) -> None:
+        """Mark the public view of this document's comments as changed."""
+        self.public_revision = (self.public_revision or 0) + 1
+
+
+class DocumentVersion(Base):
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[dict] = mapped_column(JSON, default=dict)
+    preamble_html: Mapped[dict] = mapped_column(JSON, default=dict)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    demonstration: Mapped[bool] = mapped_column(default=False)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(
+        back_populates="versions", foreign_keys=[document_id])
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="version", order_by="Section.position", cascade="all, delete-orphan")
+    clauses: Mapped[list[Clause]] = relationship(
+        back_populates="version", order_by="Clause.position", cascade="all, delete-orphan")
+
+
+class Section(Base):
+    __tablename__ = "section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"), index=True)
+    position: Mapped[int]
+    level: Mapped[int]  # 1 for '#', 2 for '##', 3 for '###'
+    heading: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Text of the section that is not a clause: an intro paragraph, a table of abbreviations.
+    body_html: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Action-plan table header in each language, e.g. ["No.", "Measure", ...].
+    columns: Mapped[dict] = mapped_column(JSON, default=dict)
+    annex: Mapped[int | None]
+    # The top-level chapter this section belongs to (itself for a chapter), for statistics.
+    chapter_position: Mapped[int] = mapped_column(default=0)
+
+    version: Mapped[DocumentVersion] = relationship(back_populates="sections")
+
+
+class Clause(Base):
+    __tablename__ = "clause"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    html: Mapped[dict] = mapped_column(JSON, default=dict)  # sanitised at import
+    text: Mapped[dict] = mapped_column(JSON, default=dict)  # plain text, for excerpts
+    cells: Mapped[dict] = mapped_column(JSON, default=dict)  # action-plan row cells (HTML)
+
+    version: Mapped[DocumentVersion] = relationship(back_populates="clauses")
+    section: Mapped[Section | None] = relationship()
+
+    def excerpt(self, lang: str, length: int = 120) -> str:
+        """The start of the clause's plain text in ``lang`` (or any language it has)."""
+        text = self.text.get(lang) or next(iter(self.text.values()), "")
+        return text if len(text) <= length else text[: length - 1].rstrip() + "…"

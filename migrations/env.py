@@ -1,0 +1,38 @@
+"""Alembic environment: plain Alembic over the models' metadata.
+
+``consult db upgrade`` builds the configuration in code (consult/cli.py), so no
+alembic.ini is needed; the database URL comes from the application's settings.
+"""
+from alembic import context
+
+from consult.db import make_engine
+from consult.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"),
+                      target_metadata=target_metadata, literal_binds=True,
+                      compare_type=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          compare_type=True,
+                          # SQLite cannot ALTER most things: batch mode copies the table.
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
