@@ -1,4 +1,136 @@
-"""Comment form handling, receipts and the moderation queue."""
-from flask import Blueprint
+"""Comment form handling, receipts and the moderation queue.
+
+The comment form itself lives on the clause and document pages (drafts blueprint), which
+call ``comment_section``; receipts and moderation are this blueprint's own pages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import db
+from ..accounts.auth import role_required
+from ..i18n import current_lang
+from ..models import STATES, Clause, Comment, Consultation, Document
+from . import services
+from .forms import CommentForm, ModerationForm
 
 bp = Blueprint("comments", __name__, url_prefix="/<lang>")
+
+
+def comment_rate_limit() -> str:
+    """The limit on comment POSTs per client, read per request so tests and ops can set it."""
+    return current_app.config["COMMENT_RATE_LIMIT"]
+
+
+def client_key() -> str:
+    """What identifies a submitting client for spotting an accidental resubmission."""
+    return f"{request.remote_addr or ''}|{request.user_agent.string}"
+
+
+@dataclass
+class CommentSection:
+    """What a clause or document page shows below the text: comments and the form."""
+    form: CommentForm
+    comments: list[Comment]
+    consultation: Consultation
+    accepting: bool
+    status: int = 200
+    response: Response | None = field(default=None)
+
+
+def comment_section(document: Document, clause: Clause | None = None) -> CommentSection:
+    """Handle the comment form of a clause (or the whole document) page.
+
+    On a successful POST, ``response`` redirects to the receipt; otherwise the page is
+    rendered with ``status`` (400 for a refused form, 403 outside the period).
+    """
+    session = db.session()
+    consultation = session.get(Consultation, document.consultation_id)
+    form = CommentForm()
+    section = CommentSection(form, [], consultation, consultation.is_open())
+    if request.method == "POST":
+        _handle_post(session, section, clause or document)
+        if section.response is not None:
+            return section
+    section.comments = services.published_comments(
+        session, document.id, clause.key if clause is not None else None)
+    return section
+
+
+def _handle_post(session, section: CommentSection, target) -> None:
+    if not section.form.validate():
+        section.status = 400
+        return
+    try:
+        outcome = services.submit_comment(session, target, section.form.submitted_data(),
+                                          client_key(), language=current_lang())
+    except services.Refused as refusal:
+        flash(str(refusal), "error")
+        section.status = 403 if not section.accepting else 400
+        return
+    if outcome is None:  # honeypot: answer as if all went well, store nothing
+        flash(_("Thank you. Your comment has been received."), "success")
+        section.response = redirect(request.path)
+        return
+    session.commit()  # durably stored before the citizen is shown the receipt
+    if outcome.stripped:
+        flash(_("Invisible control characters were removed from your text."), "warning")
+    section.response = redirect(url_for("comments.receipt", code=outcome.comment.receipt_code))
+
+
+@bp.get("/receipts/<code>/")
+def receipt(code: str):
+    """A comment as received, its moderation state and, later, the drafters' answer."""
+    comment = services.by_receipt(db.session(), code)
+    if comment is None:
+        abort(404)
+    response = current_app.make_response(render_template("comments/receipt.html",
+                                                         comment=comment))
+    # The code is the citizen's key to this page: keep it out of shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/moderation/")
+@role_required("moderator")
+def queue():
+    """Comments awaiting moderation, oldest first; or those already published or hidden."""
+    state = request.args.get("state", "new")
+    if state not in STATES:
+        state = "new"
+    comments = services.moderation_list(db.session(), state)
+    return render_template("comments/queue.html", comments=comments, state=state,
+                           form=ModerationForm())
+
+
+@bp.post("/moderation/<int:comment_id>/")
+@role_required("moderator")
+def moderate(comment_id: int):
+    """Publish or hide one comment, then go back to the list it was on."""
+    session = db.session()
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    back = url_for("comments.queue", state=request.args.get("state", "new"))
+    form = ModerationForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(back)
+    if form.action.data == "publish":
+        services.publish_comment(session, comment, current_user)
+        flash(_("The comment is published."), "success")
+    else:
+        services.hide_comment(session, comment, form.reason.data, form.note.data or "",
+                              current_user)
+        flash(_("The comment is hidden. It stays in the record and in every count."),
+              "success")
+    session.commit()
+    return redirect(back)

@@ -7,7 +7,9 @@ from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 
 from .. import db
+from ..comments.routes import comment_rate_limit, comment_section
 from ..config import LANGUAGES
+from ..extensions import csrf, limiter
 from ..i18n import current_lang
 from . import services
 
@@ -39,16 +41,24 @@ def _document_or_404(slug: str):
     return document
 
 
-@bp.get("/documents/<slug>/")
+# The comment form (POST to the page itself) checks its own CSRF token, so that a failed
+# check re-shows the page with the citizen's text instead of a bare error page.
+@bp.route("/documents/<slug>/", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(comment_rate_limit, methods=["POST"])
 def document(slug: str):
     """A whole document with its table of contents and comment counts per clause."""
     document = _document_or_404(slug)
+    discussion = comment_section(document)
+    if discussion.response is not None:
+        return discussion.response
     compare = request.args.get("compare", "")
     if compare not in LANGUAGES or compare == current_lang():
         compare = ""
     return render_template("drafts/document.html", document=document,
                            version=document.current_version, compare=compare,
-                           clauses_html=_clauses_fragment(document, compare))
+                           clauses_html=_clauses_fragment(document, compare),
+                           discussion=discussion), discussion.status
 
 
 def _clauses_fragment(document, compare: str) -> Markup:
@@ -67,7 +77,9 @@ def _clauses_fragment(document, compare: str) -> Markup:
     return fragment
 
 
-@bp.get("/documents/<slug>/<key>/")
+@bp.route("/documents/<slug>/<key>/", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(comment_rate_limit, methods=["POST"])
 def clause(slug: str, key: str):
     """One clause with its neighbours, its published comments and the comment form."""
     document = _document_or_404(slug)
@@ -75,7 +87,10 @@ def clause(slug: str, key: str):
     found = services.clause_by_key(session, document.current_version_id, key)
     if found is None:
         abort(404)
+    discussion = comment_section(document, found)
+    if discussion.response is not None:
+        return discussion.response
     before, after = services.neighbours(session, found)
     return render_template("drafts/clause.html", document=document,
                            version=document.current_version, clause=found,
-                           before=before, after=after)
+                           before=before, after=after, discussion=discussion), discussion.status
