@@ -2,7 +2,8 @@
 
 The database is SQLite in a temporary folder, or, when ``TEST_DATABASE_URL`` names a
 PostgreSQL server, a fresh database created on that server for this run and dropped after.
-The schema is built by the Alembic migrations, so every run also tests them.
+The schema is built from the models; tests/test_migrations.py checks that the Alembic
+migrations build the very same schema.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from consult import ROOT, create_app, db
-from consult.cli import upgrade_database
 from consult.models import Base, User
 
 
@@ -59,7 +59,7 @@ def app(database_url, tmp_path_factory):
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "SERVER_NAME": None,
     })
-    upgrade_database(database_url)
+    Base.metadata.create_all(app.extensions["consult.engine"])
     yield app
     app.extensions["consult.engine"].dispose()
 
