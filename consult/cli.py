@@ -28,6 +28,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(load_hearings)
     app.cli.add_command(demo)
+    from .translations import translations_group
+    app.cli.add_command(translations_group)
 
 
 def cli_language() -> None:
