@@ -1,0 +1,261 @@
+"""Comment-response rows: one per comment received, from every channel, hidden ones included.
+
+The domain -> rows layer of the synthesis: the workbook, the CSV download and the results
+page all read these rows. One streamed query joins each comment to the answers that may
+apply to it; the small tables (documents, versions, clauses, hearings, groups, users) are
+read once into dicts, so 100,000 comments cost one pass and no query per row.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from ..i18n import clause_label, pick
+from ..labels import (CATEGORY_LABELS, CHANNEL_LABELS, CONSENT_LABELS, GENDER_LABELS,
+                      HIDE_REASON_LABELS, ROLE_LABELS, STATE_LABELS, STATUS_LABELS)
+from ..models import (Clause, Comment, Document, DocumentVersion, Hearing, Response, Section,
+                      User)
+from ..timeutil import to_local
+
+# The Comments sheet, in the order of the contract (DESIGN.md section 6).
+COLUMNS = [
+    ("no", _l("No.")),
+    ("comment_id", _l("Comment ID")),
+    ("document", _l("Document")),
+    ("version", _l("Version")),
+    ("clause", _l("Clause")),
+    ("clause_excerpt", _l("Clause excerpt")),
+    ("comment", _l("Comment")),
+    ("language", _l("Language")),
+    ("channel", _l("Channel")),
+    ("hearing", _l("Hearing")),
+    ("received", _l("Received")),
+    ("in_period", _l("In period")),
+    ("category", _l("Category")),
+    ("gender", _l("Gender")),
+    ("commenter", _l("Commenter")),
+    ("consent", _l("Consent")),
+    ("moderation", _l("Moderation")),
+    ("moderation_reason", _l("Moderation reason")),
+    ("group", _l("Group")),
+    ("group_size", _l("Group size")),
+    ("status", _l("Response status")),
+    ("rationale", _l("Rationale")),
+    ("change", _l("Change in revised draft")),
+    ("responded_by", _l("Responded by")),
+    ("responded_at", _l("Responded at")),
+]
+COLUMN_CODES = [code for code, _label in COLUMNS]
+
+# Comment states whose text the public variant withholds (not yet moderated, or hidden).
+WITHHELD_STATES = ("new", "hidden", "withdrawn")
+# Rows are streamed from the database in chunks of this many.
+CHUNK = 2000
+
+
+@dataclass
+class Meta:
+    """What the workbook needs about a row besides its displayed values (codes, chapter)."""
+    document_id: int
+    state: str
+    channel: str
+    category: str
+    gender: str
+    status: str
+    hearing_id: int | None
+    chapter: str
+    clause: str = ""
+    hidden_reason: str = ""
+    moderation_note: str = ""
+
+
+def local_naive(value: datetime | None) -> datetime | None:
+    """A stored naive-UTC time as a naive Asia/Bishkek time (what a spreadsheet cell holds)."""
+    return to_local(value).replace(tzinfo=None) if value is not None else None
+
+
+def hearing_label(hearing: Hearing, lang: str) -> str:
+    """A hearing as a reader names it: city and local date."""
+    when = to_local(hearing.starts_at)
+    city = hearing.city_name(lang)
+    return f"{city}, {when:%d.%m.%Y}" if when else city
+
+
+def iter_rows(session: Session, *, lang: str, public: bool,
+              document_slug: str | None = None) -> Iterator[dict]:
+    """One dict per comment received (hidden included), keys = the codes of ``COLUMNS``.
+
+    Values are display strings in ``lang``, except ``received`` and ``responded_at``
+    (naive Asia/Bishkek datetimes) and the numbers. ``public`` withholds the text of
+    comments not (or no longer) published and of commenters who refused publication.
+    E-mail addresses are never read.
+    """
+    for row, _meta in iter_records(session, lang=lang, public=public,
+                                   document_slug=document_slug):
+        yield row
+
+
+def iter_records(session: Session, *, lang: str, public: bool,
+                 document_slug: str | None = None) -> Iterator[tuple[dict, Meta]]:
+    """Like ``iter_rows`` but with each row's ``Meta`` (codes and chapter) for the summaries."""
+    with force_locale(lang):
+        ctx = _Context(session, lang, document_slug)
+        labels = _Labels(lang)
+        if document_slug is not None and not ctx.documents:
+            return
+        number = 0
+        for rec in session.execute(_stream_query(ctx).execution_options(yield_per=CHUNK)):
+            number += 1
+            yield _build(rec, number, ctx, labels, public)
+
+
+class _Labels:
+    """Every code's label rendered once in the export language (not once per row)."""
+
+    def __init__(self, lang: str):
+        def render(mapping):
+            return {code: str(label) for code, label in mapping.items()}
+        self.channel = render(CHANNEL_LABELS)
+        self.category = render(CATEGORY_LABELS)
+        self.gender = render(GENDER_LABELS)
+        self.consent = render(CONSENT_LABELS)
+        self.state = render(STATE_LABELS)
+        self.reason = render(HIDE_REASON_LABELS)
+        self.status = render(STATUS_LABELS)
+        self.role = render(ROLE_LABELS)
+        self.yes, self.no = _("yes"), _("no")
+        self.whole = _("Whole document")
+        self.withheld_consent = _("[Text withheld: the commenter did not consent to publication]")
+        self.withheld_new = _("[Text withheld: awaiting moderation]")
+        self.withheld_hidden = _("[Text withheld: %(reason)s]")
+        self.number = _("%(category)s #%(number)s")
+
+
+class _Context:
+    """The small tables, read once into dicts keyed by id."""
+
+    def __init__(self, session: Session, lang: str, document_slug: str | None):
+        query = select(Document).order_by(Document.position, Document.id)
+        if document_slug is not None:
+            query = query.where(Document.slug == document_slug)
+        docs = list(session.scalars(query))
+        self.documents = {d.id: d for d in docs}
+        versions = list(session.scalars(select(DocumentVersion).where(
+            DocumentVersion.document_id.in_(self.documents or [0]))))
+        self.versions = {v.id: v.number for v in versions}
+        titles = {v.id: pick(v.title, lang)[0] for v in versions}
+        self.document_title = {d.id: titles.get(d.current_version_id) or d.slug for d in docs}
+        self.document_order = {d.id: i for i, d in enumerate(docs)}
+        version_ids = list(self.versions) or [0]
+        sections = session.execute(select(
+            Section.id, Section.version_id, Section.position, Section.chapter_position,
+            Section.heading).where(Section.version_id.in_(version_ids))).all()
+        heading_at = {(s.version_id, s.position): pick(s.heading, lang)[0] for s in sections}
+        chapter_of_section = {
+            s.id: heading_at.get((s.version_id, s.chapter_position), "") for s in sections}
+        self.clauses: dict[int, tuple[str, str, str]] = {}
+        for clause in session.scalars(select(Clause).where(Clause.version_id.in_(version_ids))):
+            self.clauses[clause.id] = (clause_label(clause.key), clause.excerpt(lang),
+                                       chapter_of_section.get(clause.section_id, ""))
+        self.hearings = {h.id: hearing_label(h, lang) for h in session.scalars(select(Hearing))}
+        self.group_sizes = dict(session.execute(
+            select(Comment.group_id, func.count()).where(Comment.group_id.is_not(None))
+            .group_by(Comment.group_id)).all())
+        self.users = {u.id: (u.name, u.role) for u in session.scalars(select(User))}
+
+
+def _stream_query(ctx: _Context):
+    own = aliased(Response)
+    shared = aliased(Response)
+    return (
+        select(Comment.id, Comment.document_id, Comment.version_id, Comment.clause_id,
+               Comment.clause_key, Comment.body, Comment.language, Comment.channel,
+               Comment.hearing_id, Comment.received_at, Comment.in_period, Comment.category,
+               Comment.gender, Comment.author_name, Comment.organisation, Comment.consent,
+               Comment.state, Comment.hidden_reason, Comment.moderation_note,
+               Comment.group_id,
+               own.status, own.rationale, own.change, own.responder_id, own.updated_at,
+               shared.status, shared.rationale, shared.change, shared.responder_id,
+               shared.updated_at)
+        .outerjoin(own, own.comment_id == Comment.id)
+        .outerjoin(shared, (shared.group_id == Comment.group_id)
+                   & Comment.group_id.is_not(None))
+        .outerjoin(Clause, Clause.id == Comment.clause_id)
+        .join(Document, Document.id == Comment.document_id)
+        .where(Comment.document_id.in_(list(ctx.documents) or [0]))
+        .order_by(Document.position, Document.id, func.coalesce(Clause.position, -1),
+                  Comment.clause_key, Comment.id))
+
+
+def _commenter(rec, labels: _Labels) -> str:
+    """A name only with consent "full"; organisations (not their signatories) may be named."""
+    organisation = rec.organisation if rec.category != "individual" else ""
+    if rec.consent == "full" and rec.author_name:
+        return f"{rec.author_name} ({organisation})" if organisation else rec.author_name
+    who = labels.number % {"category": labels.category.get(rec.category, rec.category),
+                           "number": rec.id}
+    return f"{who} ({organisation})" if organisation else who
+
+
+def _public_text(rec, labels: _Labels) -> str:
+    if rec.state in ("hidden", "withdrawn"):
+        reason = labels.reason.get(rec.hidden_reason) or labels.state[rec.state]
+        return labels.withheld_hidden % {"reason": reason}
+    if rec.state == "new":
+        return labels.withheld_new
+    if rec.consent == "none":
+        return labels.withheld_consent
+    return rec.body
+
+
+def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
+    # Columns 20-24 are the comment's own answer, 25-29 its group's; the group's wins.
+    grouped = rec.group_id is not None
+    status, rationale, change, responder_id, responded_at = rec[25:30] if grouped else rec[20:25]
+    clause_name, excerpt, chapter = ctx.clauses.get(rec.clause_id, (labels.whole, "", ""))
+    if rec.clause_id is None and rec.clause_key:
+        clause_name = clause_label(rec.clause_key)
+    responder = ""
+    if responder_id is not None:
+        name, role = ctx.users.get(responder_id, ("", ""))
+        responder = name or labels.role.get(role, "")
+    row = {
+        "no": number,
+        "comment_id": rec.id,
+        "document": ctx.document_title[rec.document_id],
+        "version": ctx.versions.get(rec.version_id),
+        "clause": clause_name,
+        "clause_excerpt": excerpt,
+        "comment": _public_text(rec, labels) if public else rec.body,
+        "language": rec.language,
+        "channel": labels.channel.get(rec.channel, rec.channel),
+        "hearing": ctx.hearings.get(rec.hearing_id, "") if rec.hearing_id else "",
+        "received": local_naive(rec.received_at),
+        "in_period": labels.yes if rec.in_period else labels.no,
+        "category": labels.category.get(rec.category, rec.category),
+        "gender": labels.gender.get(rec.gender, rec.gender),
+        "commenter": _commenter(rec, labels),
+        "consent": labels.consent.get(rec.consent, rec.consent),
+        "moderation": labels.state.get(rec.state, rec.state),
+        "moderation_reason": labels.reason.get(rec.hidden_reason, ""),
+        "group": rec.group_id,
+        "group_size": ctx.group_sizes.get(rec.group_id) if grouped else None,
+        "status": labels.status.get(status, status or ""),
+        "rationale": rationale or "",
+        "change": change or "",
+        "responded_by": responder,
+        "responded_at": local_naive(responded_at),
+    }
+    meta = Meta(document_id=rec.document_id, state=rec.state, channel=rec.channel,
+                category=rec.category, gender=rec.gender, status=status or "",
+                hearing_id=rec.hearing_id, chapter=chapter or labels.whole,
+                clause=clause_name, hidden_reason=rec.hidden_reason,
+                moderation_note="" if public else rec.moderation_note)
+    return row, meta
