@@ -1,0 +1,404 @@
+"""Citizens' comments through HTTP: the form, refusals, receipts, public display, protection."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from consult.comments import services
+from consult.models import AuditEvent, Clause, Comment, Consultation, Document
+from consult.timeutil import utcnow
+
+CLAUSE = "/{lang}/documents/sample-programme/{key}/"
+DOCUMENT = "/en/documents/sample-programme/"
+RECEIPT = re.compile(r"/(ky|ru|en)/receipts/([A-Za-z0-9_-]{20,})/$")
+
+
+def form(**overrides) -> dict:
+    data = {"body": "Please protect the juniper forests.", "author_name": "Aida Bekova",
+            "organisation": "", "category": "individual", "region": "naryn", "gender": "",
+            "email": "", "consent": "anonymous"}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def ready(make_document, open_period):
+    """The sample document, open for comments."""
+    make_document()
+    open_period()
+
+
+def post(client, key="1", lang="en", **fields):
+    return client.post(CLAUSE.format(lang=lang, key=key), data=form(**fields))
+
+
+def count(session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Comment))
+
+
+def receipt_code(response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    match = RECEIPT.search(response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(2)
+
+
+def publish_all(session):
+    for comment in session.scalars(select(Comment)):
+        services.publish_comment(session, comment, None)
+    session.commit()
+
+
+# ------------------------------------------------------------------ the form
+
+@pytest.mark.parametrize("lang", ["ky", "ru", "en"])
+def test_clause_page_shows_the_form_with_contract_fields(client, ready, lang):
+    page = client.get(CLAUSE.format(lang=lang, key="1")).get_data(as_text=True)
+    comment_form = page[page.index('<form method="post"'):]
+    comment_form = comment_form[:comment_form.index("</form>")]
+    names = set(re.findall(r'name="([^"]+)"', comment_form))
+    # Exactly the contract's fields and the honeypot: nothing asks for citizenship or an ID.
+    assert names == {"body", "author_name", "organisation", "category", "region", "gender",
+                     "email", "consent", "website"}
+    assert 'class="honeypot"' in comment_form
+
+
+def test_region_choices_are_oblasts_and_the_two_cities(client, ready):
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    values = set(re.findall(r'<option (?:selected )?value="([^"]*)"', page))
+    assert {"bishkek", "osh-city", "batken", "chui", "issyk-kul", "jalal-abad", "naryn",
+            "osh", "talas"} <= values
+
+
+def test_comment_is_stored_and_receipt_shown(client, session, ready):
+    code = receipt_code(post(client, consent="full", email="aida@example.org"))
+    comment = session.scalar(select(Comment).where(Comment.receipt_code == code))
+    document = session.scalar(select(Document))
+    assert comment.state == "new"  # pre-moderation by default
+    assert comment.channel == "online" and comment.language == "en"
+    assert comment.clause_key == "1" and comment.version_id == document.current_version_id
+    assert comment.email == "aida@example.org" and comment.region == "naryn"
+    assert comment.gender == "unstated"
+    page = client.get(f"/en/receipts/{code}/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Please protect the juniper forests." in text
+    assert "Awaiting moderation" in text and code in text
+    assert "aida@example.org" not in text
+    assert "+0600" in text  # shown in Asia/Bishkek
+    assert 'href="/en/documents/sample-programme/1/"' in text
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "comment.submit"))
+    assert event.object_id == comment.id and event.after["state"] == "new"
+
+
+def test_receipt_codes_are_unguessable_and_distinct(client, ready):
+    codes = {receipt_code(post(client, body=f"comment {i}")) for i in range(5)}
+    assert len(codes) == 5 and all(len(c) >= 20 for c in codes)
+
+
+def test_comment_on_whole_document(client, session, ready):
+    response = client.post(DOCUMENT, data=form(body="On the whole programme."))
+    code = receipt_code(response)
+    comment = session.scalar(select(Comment).where(Comment.receipt_code == code))
+    assert comment.clause_id is None and comment.clause_key is None
+    page = client.get(DOCUMENT).get_data(as_text=True)
+    assert 'id="comment-form"' in page and 'id="clause-annex-1.1"' in page
+
+
+def test_language_of_the_page_is_recorded(client, session, ready):
+    code = receipt_code(post(client, lang="ky", body="Токойлорду коргоо керек."))
+    assert session.scalar(select(Comment.language).where(Comment.receipt_code == code)) == "ky"
+
+
+def test_unknown_receipt_is_not_found(client, ready):
+    assert client.get("/en/receipts/no-such-code-at-all-000/").status_code == 404
+
+
+def test_receipt_is_not_cached_publicly(client, ready):
+    code = receipt_code(post(client))
+    response = client.get(f"/en/receipts/{code}/")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert 'name="robots" content="noindex"' in response.get_data(as_text=True)
+
+
+def test_receipt_shows_the_answer_once_there_is_one(client, session, ready):
+    from consult.models import Response
+    code = receipt_code(post(client))
+    comment = session.scalar(select(Comment).where(Comment.receipt_code == code))
+    session.add(Response(comment_id=comment.id, status="partly-accepted",
+                         rationale="Forests are covered in clause 3.", change="Clause 3 amended."))
+    session.commit()
+    text = client.get(f"/en/receipts/{code}/").get_data(as_text=True)
+    assert "Partly accepted" in text and "Forests are covered in clause 3." in text
+    assert "Clause 3 amended." in text
+
+
+# ------------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("fields, message", [
+    ({"body": ""}, "Please write your comment."),
+    ({"body": "   \n  "}, "Please write your comment."),
+    ({"body": "x" * 10_001}, "at most 10000 characters"),
+    ({"category": "martian"}, "Choose one of the listed categories."),
+    ({"region": "atlantis"}, "Choose one of the listed regions."),
+    ({"gender": "robot"}, "Choose one of the listed options."),
+    ({"consent": "maybe"}, "Choose how your comment may be published."),
+    ({"email": "not-an-address"}, "This does not look like an e-mail address."),
+    ({"email": "a@b@c.org"}, "This does not look like an e-mail address."),
+])
+def test_bad_input_is_refused_with_a_message_and_nothing_stored(client, session, ready,
+                                                                  fields, message):
+    response = post(client, **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_body_of_exactly_ten_thousand_characters_is_accepted(client, ready):
+    receipt_code(post(client, body="x" * 10_000))
+
+
+def test_refused_form_keeps_the_citizens_text(client, ready):
+    response = post(client, body="My careful words", email="bad")
+    assert "My careful words" in response.get_data(as_text=True)
+
+
+def test_nonexistent_clause_is_not_found(client, session, ready):
+    assert post(client, key="99").status_code == 404
+    assert client.post("/en/documents/no-such-document/1/", data=form()).status_code == 404
+    assert count(session) == 0
+
+
+def test_nul_byte_is_refused(client, session, ready):
+    response = post(client, body="bad\x00text")
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_control_characters_are_stripped_with_a_message(client, session, ready):
+    response = post(client, body="line one\r\n\tline\x07 two\x1b", author_name="Ai\x08da")
+    code = receipt_code(response)
+    comment = session.scalar(select(Comment).where(Comment.receipt_code == code))
+    assert comment.body == "line one\r\n\tline two" and comment.author_name == "Aida"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "control characters were removed" in page
+
+
+def test_body_of_only_control_characters_is_refused(client, session, ready):
+    response = post(client, body="\x01\x02\x03")
+    assert response.status_code == 400
+    assert "Please write your comment." in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+@pytest.mark.parametrize("shift", [timedelta(days=-40), timedelta(days=40)])
+def test_closed_period_refuses_server_side(client, session, make_document, shift):
+    make_document()
+    consultation = session.scalar(select(Consultation))
+    consultation.opens_at = utcnow() + shift - timedelta(days=1)
+    consultation.closes_at = utcnow() + shift + timedelta(days=1)
+    session.commit()
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    assert 'name="body"' not in page and "Bishkek time" in page
+    response = post(client)
+    assert response.status_code == 403
+    assert "only during the consultation period" in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_period_not_set_refuses(client, session, make_document):
+    make_document()
+    response = post(client)
+    assert response.status_code == 403
+    assert "not been set" in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_missing_csrf_token_is_refused_and_text_kept(client, session, ready, csrf):
+    response = post(client, body="Keep me")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "could not be verified" in text and "Keep me" in text
+    assert count(session) == 0
+
+
+def test_wrong_csrf_token_is_refused(client, session, ready, csrf):
+    client.get(CLAUSE.format(lang="en", key="1"))
+    response = post(client, csrf_token="forged-token")
+    assert response.status_code == 400
+    assert "could not be verified" in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_valid_csrf_token_is_accepted(client, session, ready, csrf):
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    receipt_code(post(client, csrf_token=token))
+    assert count(session) == 1
+
+
+def test_honeypot_stores_nothing_and_answers_neutrally(client, session, ready):
+    response = post(client, website="http://spam.example")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/en/documents/sample-programme/1/")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your comment has been received" in page
+    assert count(session) == 0
+
+
+def test_identical_resubmission_returns_the_first_receipt(client, session, ready):
+    first = receipt_code(post(client))
+    second = receipt_code(post(client))
+    assert first == second and count(session) == 1
+    # Another text, another clause or another client is another comment.
+    assert receipt_code(post(client, body="Something else.")) != first
+    assert receipt_code(post(client, key="2")) != first
+    other = client.post(CLAUSE.format(lang="en", key="1"), data=form(),
+                        headers={"User-Agent": "another browser"})
+    assert receipt_code(other) != first
+    assert count(session) == 4
+
+
+def test_resubmission_after_a_minute_is_a_new_comment(session, ready):
+    clause = session.scalar(select(Clause).where(Clause.key == "1"))
+    now = utcnow()
+    first = services.submit_comment(session, clause, form(), "client", now=now)
+    again = services.submit_comment(session, clause, form(), "client",
+                                     now=now + timedelta(seconds=30))
+    later = services.submit_comment(session, clause, form(), "client",
+                                    now=now + timedelta(seconds=61))
+    assert again.comment is first.comment and not again.created
+    assert later.created and later.comment is not first.comment
+
+
+def test_over_limit_client_gets_a_readable_429(app, client, session, ready):
+    app.config["COMMENT_RATE_LIMIT"] = "2 per minute"
+    try:
+        receipt_code(post(client, body="one"))
+        receipt_code(post(client, body="two"))
+        response = post(client, body="three")
+        assert response.status_code == 429
+        text = response.get_data(as_text=True)
+        assert "Too many requests" in text and "Wait a minute" in text
+        # Reading is never limited.
+        assert client.get(CLAUSE.format(lang="en", key="1")).status_code == 200
+    finally:
+        app.config["COMMENT_RATE_LIMIT"] = "10000 per minute"
+    assert count(session) == 2
+
+
+# ------------------------------------------------------------------ public display
+
+def test_published_comments_show_under_the_clause_newest_first(client, session, ready):
+    receipt_code(post(client, body="Older comment"))
+    receipt_code(post(client, body="Newer comment"))
+    receipt_code(post(client, key="2", body="On clause two"))
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    assert "Older comment" not in page  # pre-moderation: not public yet
+    publish_all(session)
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    assert page.index("Newer comment") < page.index("Older comment")
+    assert "On clause two" not in page
+
+
+def test_name_shown_only_with_full_consent(client, session, ready):
+    receipt_code(post(client, body="Named", consent="full", author_name="Aida Bekova",
+                      email="aida@example.org"))
+    receipt_code(post(client, body="Anonymous", consent="anonymous", author_name="Secret Name",
+                      category="ngo", region="talas"))
+    receipt_code(post(client, body="Withheld text", consent="none", author_name="Hidden Name"))
+    publish_all(session)
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    assert "Aida Bekova" in page
+    assert "Secret Name" not in page and "Hidden Name" not in page
+    assert "Non-governmental organisation" in page and "Talas oblast" in page
+    assert "Withheld text" not in page and "asked for the text of this comment not to be" in page
+    assert "aida@example.org" not in page
+
+
+def test_html_in_a_comment_is_shown_as_text(client, session, ready):
+    body = '<script>alert(1)</script>\n<b onmouseover="x">bold</b>'
+    code = receipt_code(post(client, body=body))
+    publish_all(session)
+    for url in (CLAUSE.format(lang="en", key="1"), f"/en/receipts/{code}/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page
+        assert str(escape(body)) in page  # line break kept inside a pre-wrap block
+
+
+def test_post_moderation_publishes_at_once_and_updates_counts(client, session, ready):
+    session.scalar(select(Consultation)).moderation = "post"
+    session.commit()
+    assert "0 comments" in client.get(DOCUMENT).get_data(as_text=True)
+    code = receipt_code(post(client, body="Public at once"))
+    assert session.scalar(select(Comment.state).where(Comment.receipt_code == code)) \
+        == "published"
+    assert "Public at once" in client.get(CLAUSE.format(lang="en", key="1")).get_data(
+        as_text=True)
+    page = client.get(DOCUMENT).get_data(as_text=True)
+    assert 'href="/en/documents/sample-programme/1/#comments">1 comment<' in page
+
+
+def test_whole_document_comments_show_on_document_page(client, session, ready):
+    receipt_code(client.post(DOCUMENT, data=form(body="About everything")))
+    publish_all(session)
+    page = client.get(DOCUMENT).get_data(as_text=True)
+    assert "About everything" in page
+    assert "About everything" not in client.get(CLAUSE.format(lang="en", key="1")).get_data(
+        as_text=True)
+
+
+# ------------------------------------------------------------------ headers
+
+@pytest.mark.parametrize("url", ["/en/documents/sample-programme/1/", DOCUMENT, "receipt"])
+def test_security_headers_on_comment_pages(client, ready, url):
+    if url == "receipt":
+        url = f"/en/receipts/{receipt_code(post(client))}/"
+    headers = client.get(url).headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_comment_pages_have_no_inline_script_or_style(client, ready):
+    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
+    assert "<script>" not in page and "style=" not in page
+
+
+def test_oversized_request_is_refused(app, client, session, ready):
+    response = post(client, body="x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert response.status_code == 413
+    assert count(session) == 0
+
+
+# ------------------------------------------------------------------ property
+
+@settings(deadline=None, max_examples=60,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(min_size=0, max_size=300))
+def test_any_text_comes_back_exactly_or_is_refused_with_a_message(client, ready, body):
+    response = client.post(CLAUSE.format(lang="en", key="1"), data=form(body=body),
+                           headers={"User-Agent": "hypothesis"})
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 400:
+        text = response.get_data(as_text=True)
+        assert "Please write your comment." in text or "NUL character" in text
+        return
+    page = client.get(response.headers["Location"])
+    text = page.get_data(as_text=True)
+    cleaned, stripped = services.strip_controls(body)
+    assert str(escape(cleaned)) in text
+    if stripped:
+        assert "control characters were removed" in text
+    else:
+        assert cleaned == body
