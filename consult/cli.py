@@ -182,13 +182,14 @@ def load_hearings(path):
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-serve", is_flag=True, help="prepare the database and stop")
-def demo(port, no_serve):
+@click.option("--database", "path", type=click.Path(dir_okay=False, path_type=Path),
+              default=ROOT / "instance" / "demo.sqlite3", show_default=True,
+              help="the SQLite file to create (an existing one is replaced)")
+def demo(port, no_serve, path):
     """Fresh SQLite database with the drafts, hearings and demo users; then serve it."""
     from . import create_app
     from .demo import prepare
-    instance = ROOT / "instance"
-    instance.mkdir(exist_ok=True)
-    path = instance / "demo.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
