@@ -1,0 +1,230 @@
+"""Publishing the synthesis, the public results page and the CSV download."""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from consult.models import AuditEvent, Clause, Comment, Consultation, Document, DuplicateGroup, \
+    Hearing, Response
+from consult.synthesis import publish
+from consult.timeutil import utcnow
+
+
+def add_comment(session, slug="sample-programme", key="1", *, answer=None, **fields):
+    """A comment on clause ``key`` (None: the whole document); ``answer``: (status, rationale,
+    change) creates its own Response."""
+    document = session.scalar(select(Document).where(Document.slug == slug))
+    clause = session.scalar(select(Clause).where(
+        Clause.version_id == document.current_version_id, Clause.key == key)) if key else None
+    values = dict(consultation_id=document.consultation_id, document_id=document.id,
+                  version_id=document.current_version_id, clause_id=clause.id if clause else None,
+                  clause_key=key, language="en", body="A comment.", state="published",
+                  consent="anonymous", receipt_code=secrets.token_hex(8))
+    values.update(fields)
+    comment = Comment(**values)
+    session.add(comment)
+    session.flush()
+    if answer:
+        status, rationale, change = answer
+        session.add(Response(comment_id=comment.id, status=status, rationale=rationale,
+                             change=change))
+        session.flush()
+    return comment
+
+
+def consultation(session) -> Consultation:
+    return session.scalar(select(Consultation))
+
+
+ANSWERED = ("accepted", "Good point.", "Clause 1 reworded.")
+
+
+def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(
+        client, session, make_document, login):
+    make_document()
+    add_comment(session, answer=ANSWERED)
+    hidden = add_comment(session, key="2", state="hidden", hidden_reason="abuse")
+    session.commit()
+    login("admin")
+    page = client.post("/en/results/publish", follow_redirects=True).get_data(as_text=True)
+    assert "1 comments have no answer" in page or "1 comment has no answer" in page
+    assert f"<td>{hidden.id}</td>" in page or f">{hidden.id}</a>" in page
+    session.expire_all()
+    assert consultation(session).results_published_at is None
+    assert client.get("/en/results/").get_data(as_text=True).count("will appear here") == 1
+
+
+def test_publish_allowed_once_every_comment_is_answered_then_unpublish(
+        client, session, make_document, login):
+    make_document()
+    add_comment(session, answer=ANSWERED)
+    grouped_a = add_comment(session, key="2", body="Same text.")
+    grouped_b = add_comment(session, key="2", body="Same text.")
+    group = DuplicateGroup(document_id=grouped_a.document_id, clause_key="2")
+    session.add(group)
+    session.flush()
+    grouped_a.group_id = grouped_b.group_id = group.id
+    session.add(Response(group_id=group.id, status="noted"))
+    session.commit()
+    login("admin")
+    page = client.post("/en/results/publish", follow_redirects=True).get_data(as_text=True)
+    assert "The results are published." in page
+    session.expire_all()
+    published = consultation(session).results_published_at
+    assert published is not None
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "results.publish"))
+    assert session.scalar(select(Document)).public_revision >= 1
+    client.post("/en/results/unpublish")
+    session.expire_all()
+    assert consultation(session).results_published_at is None
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "results.unpublish"))
+
+
+@pytest.mark.parametrize("role", ["moderator", "drafter"])
+def test_only_admins_may_publish(client, make_document, login, role):
+    make_document()
+    login(role)
+    assert client.get("/en/results/publish").status_code == 403
+    assert client.post("/en/results/publish").status_code == 403
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_for_publishing(client, make_document):
+    make_document()
+    response = client.post("/en/results/publish")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_publish_needs_csrf_token(client, session, make_document, login, csrf):
+    make_document()
+    add_comment(session, answer=ANSWERED)
+    session.commit()
+    login("admin")
+    client.post("/en/results/publish")
+    session.expire_all()
+    assert consultation(session).results_published_at is None
+
+
+def test_results_page_before_publication_gives_the_closing_date(client, session, make_document):
+    make_document()
+    c = consultation(session)
+    c.opens_at, c.closes_at = utcnow() - timedelta(days=1), utcnow() + timedelta(days=10)
+    add_comment(session, body="Not yet visible here.", answer=ANSWERED)
+    session.commit()
+    page = client.get("/en/results/").get_data(as_text=True)
+    assert "will appear here" in page and "closes on" in page
+    assert client.get("/en/results/sample-programme/").get_data(as_text=True).count(
+        "Not yet visible here.") == 0
+    assert client.get("/en/results/synthesis.csv").status_code == 404
+
+
+def _publish_now(session):
+    publish.publish(session, consultation(session), None)
+    session.commit()
+
+
+def test_results_totals_by_status_channel_and_hearing(client, session, make_document):
+    make_document()
+    hearing = Hearing(consultation_id=consultation(session).id, slug="naryn",
+                      city={"en": "Naryn"}, starts_at=utcnow())
+    session.add(hearing)
+    session.flush()
+    add_comment(session, answer=ANSWERED)
+    add_comment(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
+    add_comment(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
+    add_comment(session, answer=("out-of-scope", "Forwarded.", ""), channel="email",
+                state="hidden", hidden_reason="off-topic")
+    _publish_now(session)
+    totals = publish.totals(session, consultation(session))
+    assert totals.received == 4
+    assert totals.by_status == {"accepted": 1, "noted": 2, "out-of-scope": 1}
+    assert totals.by_channel == {"online": 1, "hearing-oral": 2, "email": 1}
+    assert [(h.slug if h else None, n) for h, n in totals.by_hearing] == [("naryn", 2), (None, 2)]
+    page = client.get("/en/results/").get_data(as_text=True)
+    assert "Published on" in page
+    status_table = page[page.index('id="totals-status"'):page.index('id="totals-channel"')]
+    assert "<th scope=\"row\">Noted</th><td class=\"num\">2</td>" in status_table
+    hearing_table = page[page.index('id="totals-hearing"'):page.index('id="totals-state"')]
+    assert "Naryn" in hearing_table and '<td class="num">2</td>' in hearing_table
+
+
+def test_results_show_names_only_with_consent_and_withhold_hidden_text(
+        client, session, make_document):
+    make_document()
+    add_comment(session, author_name="Aida Publishable", consent="full", body="Named text.",
+                email="aida@example.org", answer=ANSWERED)
+    add_comment(session, author_name="Bakyt Private", consent="anonymous", region="naryn",
+                body="Anonymous text.", email="bakyt@example.org", answer=("noted", "", ""))
+    add_comment(session, author_name="Chynara Silent", consent="none", body="Unpublishable.",
+                answer=("noted", "", ""))
+    add_comment(session, key="2", body="Abusive words.", state="hidden", hidden_reason="abuse",
+                answer=("not-accepted", "Rejected because abusive.", ""))
+    _publish_now(session)
+    page = client.get("/en/results/sample-programme/").get_data(as_text=True)
+    assert "Aida Publishable" in page and "Named text." in page
+    assert "Bakyt Private" not in page and "Anonymous text." in page and "Naryn oblast" in page
+    assert "Chynara Silent" not in page and "Unpublishable." not in page
+    assert "at the author&#39;s request" in page or "at the author's request" in page
+    assert "Abusive words." not in page
+    assert "Text withheld: Abuse" in page and "Rejected because abusive." in page
+    assert "Clause 1 reworded." in page and "Partly" not in page
+    assert "@example.org" not in page
+
+
+def test_results_paginate_and_keep_clauses_together(client, session, make_document):
+    make_document()
+    for key in ("3", "1", None):
+        for _n in range(150):
+            add_comment(session, key=key, body=f"On {key}.", answer=("noted", "", ""))
+    _publish_now(session)
+    first = client.get("/en/results/sample-programme/").get_data(as_text=True)
+    assert "page 1 of 3" in first
+    # The whole document first, then clause 1, then clause 3.
+    assert first.count("On None.") == 150 and first.count("On 1.") == 50
+    assert first.count("On 3.") == 0
+    third = client.get("/en/results/sample-programme/?page=3").get_data(as_text=True)
+    assert third.count("On 3.") == 50
+    assert client.get("/en/results/sample-programme/?page=4").status_code == 404
+    assert client.get("/en/results/sample-programme/?page=0").status_code == 404
+    index = publish.clause_index(session, session.scalar(select(Document)))
+    assert index == [(None, 150, 1), ("1", 150, 1), ("3", 150, 2)]
+
+
+def test_csv_download_has_bom_neutralises_formulas_and_no_email(client, session, make_document):
+    make_document()
+    add_comment(session, body='=HYPERLINK("http://x","y")', email="secret@example.org",
+                author_name="Aida Publishable", consent="full", answer=ANSWERED)
+    add_comment(session, body="+1", answer=("noted", "", ""))
+    add_comment(session, body="\tled by a tab", answer=("noted", "", ""),
+                author_name="Hidden Name", consent="anonymous")
+    add_comment(session, key="2", body="Secret hidden text", state="hidden",
+                hidden_reason="abuse", answer=("noted", "", ""))
+    add_comment(session, body="Кыргызча сын-пикир", answer=("noted", "", ""))
+    _publish_now(session)
+    response = client.get("/ru/results/synthesis.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 6
+    bodies = {row[6] for row in rows[1:]}
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in bodies and "'+1" in bodies
+    assert "'\tled by a tab" in bodies and "Кыргызча сын-пикир" in bodies
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+                   for row in rows for cell in row)
+    assert "@example.org" not in text and "Secret hidden text" not in text
+    assert "Aida Publishable" in text and "Hidden Name" not in text
+
+
+def test_safe_cell_neutralises_every_formula_start():
+    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert publish.safe_cell(value) == "'" + value
+    assert publish.safe_cell("#N/A") == "#N/A"
+    assert publish.safe_cell(5) == "5" and publish.safe_cell(None) == ""
