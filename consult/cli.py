@@ -27,6 +27,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(set_period)
     app.cli.add_command(create_user)
     app.cli.add_command(load_hearings)
+    from .hearings.commands import import_hearing
+    app.cli.add_command(import_hearing)
     app.cli.add_command(demo)
     from .translations import translations_group
     app.cli.add_command(translations_group)
