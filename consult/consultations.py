@@ -23,6 +23,24 @@ def set_period(session: Session, consultation: Consultation, opens_at: datetime,
                  _period(consultation))
 
 
+MODERATION_MODES = ("pre", "post")
+
+
+def set_moderation(session: Session, consultation: Consultation, mode: str,
+                   actor: User | None) -> None:
+    """Choose pre-moderation (public once a moderator publishes) or post-moderation
+    (public at once, hidden later if need be); audited."""
+    if mode not in MODERATION_MODES:
+        raise ValueError(str(_l("Choose pre-moderation or post-moderation.")))
+    if mode == consultation.moderation:
+        return
+    before = {"moderation": consultation.moderation}
+    consultation.moderation = mode
+    session.flush()
+    audit.record(session, actor, "consultation.moderation", consultation, before,
+                 {"moderation": mode})
+
+
 def _period(consultation: Consultation) -> dict:
     return {"opens_at": _iso(consultation.opens_at), "closes_at": _iso(consultation.closes_at)}
 

@@ -18,11 +18,16 @@ login_manager.login_message_category = "error"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session().get(User, int(user_id)) if user_id.isdigit() else None
+    # A deactivated account loses its open sessions at once, not at their next sign-in.
+    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
 
 
 def role_required(*roles: str):
-    """Allow the view to signed-in users with one of ``roles`` (admins always)."""
+    """Allow the view to signed-in users with one of ``roles`` (admins always).
+
+    The wrapped view carries ``_roles`` so tests can walk every staff page and its roles.
+    """
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -31,5 +36,6 @@ def role_required(*roles: str):
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
+        wrapped._roles = tuple(roles)
         return wrapped
     return decorator

@@ -1,0 +1,96 @@
+"""Forms of the staff pages: sign-in, accounts, consultation settings, audit filter."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.widgets import DateTimeLocalInput
+
+from ..labels import ROLE_LABELS
+from ..timeutil import parse_local
+from .services import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[
+        InputRequired(message=_l("Enter your e-mail address.")),
+        Length(max=254, message=_l("The e-mail address is too long."))],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autocapitalize": "none",
+                   "spellcheck": "false", "type": "email"})
+    password = PasswordField(_l("Password"), validators=[
+        InputRequired(message=_l("Enter your password.")),
+        Length(max=1000, message=_l("The password is too long."))],
+        render_kw={"autocomplete": "current-password"})
+
+
+def _role_choices():
+    return [(code, label) for code, label in ROLE_LABELS.items()]
+
+
+class UserForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[
+        InputRequired(message=_l("Enter an e-mail address.")),
+        Length(max=254, message=_l("The e-mail address is too long.")),
+        Email(message=_l("Enter a valid e-mail address."), check_deliverability=False)],
+        render_kw={"type": "email", "autocomplete": "off"})
+    name = StringField(_l("Name"), validators=[
+        Length(max=200, message=_l("The name may have at most %(max)d characters."))])
+    role = SelectField(_l("Role"), choices=_role_choices, validate_choice=False)
+    password = PasswordField(_l("Password"), validators=[
+        InputRequired(message=_l("Enter a password.")),
+        Length(min=MIN_PASSWORD_LENGTH, max=1000,
+               message=_l("The password must have at least %(min)d characters."))],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH})
+
+    # WTForms' own message for a value outside the choices has no Kyrgyz translation.
+    def validate_role(self, field):
+        _known_role(field)
+
+
+def _known_role(field):
+    if field.data not in ROLE_LABELS:
+        raise ValidationError(_l("Choose one of the listed roles."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices, validate_choice=False)
+
+    def validate_role(self, field):
+        _known_role(field)
+
+
+class ActiveForm(FlaskForm):
+    """Only the CSRF token: the URL says which account and which way."""
+
+
+def _local_datetime(form, field):
+    try:
+        field.parsed = parse_local(field.data or "")
+    except ValueError:
+        raise ValidationError(_l("Enter a date and time such as 2025-06-01 09:00.")) from None
+
+
+class SettingsForm(FlaskForm):
+    opens = StringField(_l("Opens (Bishkek time)"), widget=DateTimeLocalInput(), validators=[
+        InputRequired(message=_l("Enter when the consultation opens.")), _local_datetime])
+    closes = StringField(_l("Closes (Bishkek time)"), widget=DateTimeLocalInput(), validators=[
+        InputRequired(message=_l("Enter when the consultation closes.")), _local_datetime])
+    moderation = RadioField(_l("Moderation"), choices=[
+        ("pre", _l("Pre-moderation: a comment appears once a moderator publishes it")),
+        ("post", _l("Post-moderation: a comment appears at once; moderators may hide it"))],
+        validate_choice=False)
+
+    def validate_moderation(self, field):
+        if field.data not in ("pre", "post"):
+            raise ValidationError(_l("Choose pre-moderation or post-moderation."))
+
+
+class AuditFilterForm(FlaskForm):
+    """Read from the query string, so a filtered page can be bookmarked."""
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[
+        Length(max=60, message=_l("At most %(max)d characters."))])
+    object_type = SelectField(_l("Object"), choices=[], validate_choice=False)
