@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     from .hearings.commands import import_hearing
     app.cli.add_command(import_hearing)
     app.cli.add_command(demo)
+    from .synthesis.commands import export_synthesis
+    app.cli.add_command(export_synthesis)
     from .translations import translations_group
     app.cli.add_command(translations_group)
 

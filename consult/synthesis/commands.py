@@ -1,0 +1,36 @@
+"""``consult export-synthesis``: the synthesis workbook from the command line."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from .. import db
+from ..config import LANGUAGES
+
+
+@click.command("export-synthesis")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="the .xlsx file to write")
+@click.option("--document", "document_slug", default=None, help="only this document (slug)")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="ru", show_default=True,
+              help="language of headers and labels")
+@click.option("--public", is_flag=True, help="the public variant: hidden text withheld")
+@with_appcontext
+def export_synthesis(out, document_slug, lang, public):
+    """Write the comment synthesis workbook and print the count check."""
+    from ..cli import cli_language
+    from ..drafts.services import document_by_slug
+    from .workbook import export_workbook
+    cli_language()
+    session = db.session()
+    if document_slug is not None and document_by_slug(session, document_slug) is None:
+        raise click.ClickException(f"no document {document_slug}")
+    summary = export_workbook(session, out, lang=lang, public=public,
+                              document_slug=document_slug)
+    states = summary.states
+    click.echo(f"{out}: {summary.received} comment(s) received = "
+               f"{states['published']} published + {states['hidden']} hidden + "
+               f"{states['withdrawn']} withdrawn + {states['new']} awaiting moderation: "
+               + ("holds" if summary.check_holds else "DOES NOT HOLD"))
+    if not summary.check_holds:
+        raise SystemExit(1)

@@ -1,0 +1,399 @@
+"""The comment synthesis workbook: rows -> xlsx (DESIGN.md section 6), streamed.
+
+openpyxl in write-only mode: every sheet streams to its own temporary file, so memory
+stays flat whatever the number of comments. The summaries (About, By clause, Statistics)
+are counted while the Comments rows stream past, so they always agree with the rows.
+
+Every string that people wrote passes through ``cell_value``: illegal control characters
+are stripped, text over Excel's cell limit is cut and marked, and text that Excel would
+read as a formula or an error stays text.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..config import LANGUAGES, TIMEZONE
+from ..i18n import pick
+from ..labels import (CATEGORY_LABELS, CHANNEL_LABELS, GENDER_LABELS, HEARING_STATUS_LABELS,
+                      STATE_LABELS, STATUS_LABELS)
+from ..models import (CATEGORIES, CHANNELS, GENDERS, STATES, STATUSES, Comment, Consultation,
+                      Document, Hearing)
+from ..timeutil import utcnow
+from .rows import COLUMNS, hearing_label, iter_records, local_naive
+
+EXCEL_CELL_LIMIT = 32767
+DATE_FORMAT = "dd.mm.yyyy hh:mm"
+# Text starting with one of these is a formula (or a DDE payload) to Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Sheet names, in the contract order.
+SHEETS = [
+    ("about", _l("About")),
+    ("comments", _l("Comments")),
+    ("by_clause", _l("By clause")),
+    ("hearings", _l("Hearings")),
+    ("statistics", _l("Statistics")),
+    ("moderation", _l("Moderation")),
+    ("lists", _l("Lists")),
+]
+EXPORTED_AT = _l("Exported at")
+COLUMN_WIDTHS = {"no": 7, "comment_id": 10, "document": 28, "version": 8, "clause": 10,
+                 "clause_excerpt": 30, "comment": 60, "language": 8, "channel": 16,
+                 "hearing": 20, "received": 17, "in_period": 8, "category": 18, "gender": 12,
+                 "commenter": 24, "consent": 20, "moderation": 14, "moderation_reason": 18,
+                 "group": 8, "group_size": 8, "status": 22, "rationale": 50, "change": 40,
+                 "responded_by": 18, "responded_at": 17}
+DATE_COLUMNS = ("received", "responded_at")
+BOLD = Font(bold=True)
+
+
+def sheet_title(label) -> str:
+    """A translated sheet name Excel accepts (at most 31 characters, no []:*?/\\)."""
+    text = str(label)
+    for char in "[]:*?/\\":
+        text = text.replace(char, " ")
+    return text[:31]
+
+
+def sheet_titles(lang: str) -> dict[str, str]:
+    """The sheet names in ``lang``, by code."""
+    with force_locale(lang):
+        return {code: sheet_title(label) for code, label in SHEETS}
+
+
+def clean_text(value: str) -> str:
+    """Strip control characters Excel refuses; cut and mark text over the cell limit."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if len(value) > EXCEL_CELL_LIMIT:
+        mark = _(" [cut: %(total)s characters, see the site for the full text]",
+                 total=len(value))
+        value = value[:EXCEL_CELL_LIMIT - len(mark)] + mark
+    return value
+
+
+def cell_value(ws, value):
+    """What to append for ``value``: plain values as they are, risky text as a text cell.
+
+    The one writer for everything people wrote. A string that Excel would take for a
+    formula (or an error code such as ``#N/A``) becomes a cell typed as text, with the
+    quote prefix Excel itself uses for typed-in text, so it is shown and saved as text.
+    """
+    kind = type(value)
+    if kind is str:
+        if ILLEGAL_CHARACTERS_RE.search(value) or len(value) > EXCEL_CELL_LIMIT:
+            value = clean_text(value)
+        if value.startswith(FORMULA_STARTS) or value in ERROR_CODES:
+            cell = WriteOnlyCell(ws)
+            cell.value = value
+            cell.data_type = "s"  # after the value: assigning it re-guesses the type
+            cell.quotePrefix = True
+            return cell
+        return value
+    if kind is datetime:
+        cell = WriteOnlyCell(ws, value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if value is None or kind in (int, float, bool):
+        return value
+    return cell_value(ws, str(value))
+
+
+def append(ws, values) -> None:
+    ws.append([cell_value(ws, v) for v in values])
+
+
+def header(ws, labels) -> None:
+    """A bold header row (labels are ours, but go through the same writer)."""
+    cells = []
+    for label in labels:
+        cell = cell_value(ws, str(label))
+        if not isinstance(cell, Cell):
+            cell = WriteOnlyCell(ws, cell)
+        cell.font = BOLD
+        cells.append(cell)
+    ws.append(cells)
+
+
+@dataclass
+class Summary:
+    """What the export counted; the CLI prints the check."""
+    received: int = 0
+    states: Counter = field(default_factory=Counter)
+    received_in_database: int = 0
+
+    @property
+    def check_holds(self) -> bool:
+        parts = sum(self.states[s] for s in STATES)
+        return self.received == parts == self.received_in_database
+
+
+@dataclass
+class _Tally:
+    states: Counter = field(default_factory=Counter)
+    channels: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)
+    genders: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    hearings: Counter = field(default_factory=Counter)
+    chapters: Counter = field(default_factory=Counter)
+    clauses: dict = field(default_factory=dict)  # (document, clause) -> Counter
+    moderated: list = field(default_factory=list)
+    received: int = 0
+
+    def add(self, row: dict, meta) -> None:
+        self.received += 1
+        self.states[meta.state] += 1
+        self.channels[meta.channel] += 1
+        self.categories[meta.category] += 1
+        self.genders[meta.gender] += 1
+        self.statuses[meta.status] += 1
+        if meta.hearing_id is not None:
+            self.hearings[meta.hearing_id] += 1
+        self.chapters[(row["document"], meta.chapter)] += 1
+        counts = self.clauses.setdefault((row["document"], row["clause"]), Counter())
+        counts["received"] += 1
+        counts["status:" + meta.status] += 1
+        counts["channel:" + meta.channel] += 1
+        if meta.state in ("hidden", "withdrawn"):
+            self.moderated.append((row["comment_id"], row["document"], row["clause"],
+                                   row["moderation"], row["moderation_reason"],
+                                   meta.moderation_note, row["received"]))
+
+
+def export_workbook(session: Session, out, *, lang: str, public: bool,
+                    document_slug: str | None = None) -> Summary:
+    """Write the synthesis workbook for ``lang`` to ``out`` (a path or a binary file).
+
+    ``public`` writes the public variant: text of hidden, withdrawn, unmoderated and
+    non-consented comments withheld, moderators' notes left out.
+    """
+    exported_at = utcnow()  # before reading: an answer changed after this is a conflict
+    with force_locale(lang):
+        wb = Workbook(write_only=True)
+        titles = sheet_titles(lang)
+        sheets = {code: wb.create_sheet(titles[code]) for code, _label in SHEETS}
+        tally = _Tally()
+        rows = _write_comments(sheets["comments"], session, lang, public, document_slug,
+                               titles["lists"], tally)
+        received_db = _count_received(session, document_slug)
+        _write_about(sheets["about"], session, lang, public, document_slug, exported_at,
+                     tally, received_db)
+        _write_by_clause(sheets["by_clause"], tally)
+        _write_hearings(sheets["hearings"], session, lang, tally)
+        _write_statistics(sheets["statistics"], tally)
+        _write_moderation(sheets["moderation"], tally, public)
+        _write_lists(sheets["lists"], lang)
+        wb.save(out)
+    return Summary(received=rows, states=tally.states, received_in_database=received_db)
+
+
+def _count_received(session: Session, document_slug: str | None) -> int:
+    query = select(func.count(Comment.id))
+    if document_slug is not None:
+        query = query.join(Document, Document.id == Comment.document_id).where(
+            Document.slug == document_slug)
+    return session.scalar(query) or 0
+
+
+def _write_comments(ws, session, lang, public, document_slug, lists_title, tally) -> int:
+    codes = [code for code, _label in COLUMNS]
+    for index, code in enumerate(codes, 1):
+        ws.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(code, 14)
+    ws.freeze_panes = "A2"  # must precede the first append in write-only mode
+    labels = [f"{label} ({TIMEZONE})" if code in DATE_COLUMNS else label
+              for code, label in COLUMNS]
+    header(ws, labels)
+    count = 0
+    for row, meta in iter_records(session, lang=lang, public=public,
+                                  document_slug=document_slug):
+        ws.append([cell_value(ws, row[code]) for code in codes])
+        tally.add(row, meta)
+        count += 1
+    last = get_column_letter(len(codes))
+    ws.auto_filter.ref = f"A1:{last}{count + 1}"
+    status_col = get_column_letter(codes.index("status") + 1)
+    allowed = _allowed_statuses(lang)
+    validation = DataValidation(
+        type="list", allow_blank=True, showErrorMessage=True,
+        formula1=f"{quote_sheetname(lists_title)}!$F$2:$F${len(allowed) + 1}",
+        error=_("Choose a response status from the list."),
+        errorTitle=_("Response status"))
+    validation.add(f"{status_col}2:{status_col}{max(count, 1) + 1}")
+    ws.data_validations.append(validation)
+    return count
+
+
+def _allowed_statuses(lang: str) -> list[str]:
+    """Status labels in the export language first, then the other languages (no repeats)."""
+    values: list[str] = []
+    for language in (lang, *[other for other in LANGUAGES if other != lang]):
+        with force_locale(language):
+            for code in STATUSES:
+                label = str(STATUS_LABELS[code])
+                if label not in values:
+                    values.append(label)
+    return values
+
+
+def _write_about(ws, session, lang, public, document_slug, exported_at, tally, received_db):
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 30
+    docs_query = select(Document).order_by(Document.position, Document.id)
+    if document_slug is not None:
+        docs_query = docs_query.where(Document.slug == document_slug)
+    docs = list(session.scalars(docs_query))
+    consultation = (session.get(Consultation, docs[0].consultation_id) if docs
+                    else session.scalar(select(Consultation).order_by(Consultation.id.desc())))
+    header(ws, [_("Comment synthesis"), _("Public variant") if public else _("Full variant")])
+    append(ws, [_("Time zone of all times"), TIMEZONE])
+    if consultation is not None:
+        append(ws, [_("Notice"), pick(consultation.title, lang)[0]])
+        append(ws, [_("Authority"), pick(consultation.authority, lang)[0]])
+        append(ws, [_("Developer"), pick(consultation.developer, lang)[0]])
+        append(ws, [_("Period opens"), local_naive(consultation.opens_at)])
+        append(ws, [_("Period closes"), local_naive(consultation.closes_at)])
+    # Machine-readable UTC as well: uploads of answers compare against it to find conflicts.
+    append(ws, [str(EXPORTED_AT), local_naive(exported_at), exported_at.isoformat() + "Z"])
+    ws.append([])
+    header(ws, [_("Document"), _("Title"), _("Versions")])
+    for doc in docs:
+        title = pick(doc.current_version.title, lang)[0] if doc.current_version else doc.slug
+        versions = ", ".join(str(v.number) for v in doc.versions)
+        append(ws, [doc.slug, title, versions])
+    ws.append([])
+    header(ws, [_("Hearing"), _("Venue"), _("Status"), _("Attendance"), _("Women"), _("Men"),
+                _("Gender not stated")])
+    for hearing in _hearings(session, consultation):
+        append(ws, [hearing_label(hearing, lang), pick(hearing.venue, lang)[0],
+                    str(HEARING_STATUS_LABELS.get(hearing.status, hearing.status)),
+                    hearing.attendance_total, hearing.attendance_women,
+                    hearing.attendance_men, hearing.attendance_unstated])
+    ws.append([])
+    header(ws, [_("Count check"), _("Comments")])
+    append(ws, [_("Received"), tally.received])
+    for state in ("published", "hidden", "withdrawn", "new"):
+        append(ws, [str(STATE_LABELS[state]), tally.states[state]])
+    holds = (tally.received == sum(tally.states[s] for s in STATES) == received_db)
+    append(ws, [_("Received = published + hidden + withdrawn + awaiting moderation"),
+                _("holds") if holds else _("DOES NOT HOLD")])
+
+
+def _hearings(session, consultation):
+    if consultation is None:
+        return []
+    return list(session.scalars(
+        select(Hearing).where(Hearing.consultation_id == consultation.id)
+        .order_by(Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)))
+
+
+def _write_by_clause(ws, tally) -> None:
+    ws.column_dimensions["A"].width = 30
+    ws.freeze_panes = "A2"
+    labels = [_("Document"), _("Clause"), _("Received")]
+    labels += [str(STATUS_LABELS[s]) for s in STATUSES] + [_("Unanswered")]
+    labels += [str(CHANNEL_LABELS[c]) for c in CHANNELS]
+    header(ws, labels)
+    for (document, clause), counts in tally.clauses.items():
+        values = [document, clause, counts["received"]]
+        values += [counts["status:" + s] for s in STATUSES] + [counts["status:"]]
+        values += [counts["channel:" + c] for c in CHANNELS]
+        append(ws, values)
+
+
+def _write_hearings(ws, session, lang, tally) -> None:
+    ws.column_dimensions["A"].width = 28
+    header(ws, [_("Hearing"), _("Venue"), _("Status"), _("Attendance"), _("Women"), _("Men"),
+                _("Gender not stated"), _("Comments")])
+    for hearing in session.scalars(select(Hearing).order_by(
+            Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)):
+        append(ws, [hearing_label(hearing, lang), pick(hearing.venue, lang)[0],
+                    str(HEARING_STATUS_LABELS.get(hearing.status, hearing.status)),
+                    hearing.attendance_total, hearing.attendance_women, hearing.attendance_men,
+                    hearing.attendance_unstated, tally.hearings[hearing.id]])
+
+
+def _write_statistics(ws, tally) -> None:
+    ws.column_dimensions["A"].width = 40
+    tables = [
+        (_("Channel"), [(str(CHANNEL_LABELS[c]), tally.channels[c]) for c in CHANNELS]),
+        (_("Category"), [(str(CATEGORY_LABELS[c]), tally.categories[c]) for c in CATEGORIES]),
+        (_("Gender"), [(str(GENDER_LABELS[g]), tally.genders[g]) for g in GENDERS]),
+        (_("Moderation"), [(str(STATE_LABELS[s]), tally.states[s]) for s in STATES]),
+        (_("Response status"), [(str(STATUS_LABELS[s]), tally.statuses[s]) for s in STATUSES]
+         + [(_("Unanswered"), tally.statuses[""])]),
+    ]
+    row = 0
+    for title, pairs in tables:
+        header(ws, [title, _("Comments")])
+        for pair in pairs:
+            append(ws, list(pair))
+        ws.append([])
+        row += len(pairs) + 2
+    header(ws, [_("Chapter"), _("Comments")])
+    first = row + 2
+    for (document, chapter), count in tally.chapters.items():
+        append(ws, [f"{document}: {chapter}", count])
+    last = first + len(tally.chapters) - 1
+    if tally.chapters:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = _("Comments per chapter")
+        chart.legend = None
+        chart.height = max(7.5, 0.6 * len(tally.chapters))
+        chart.width = 24
+        chart.add_data(Reference(ws, min_col=2, min_row=first - 1, max_row=last),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        ws.add_chart(chart, "D2")
+
+
+def _write_moderation(ws, tally, public) -> None:
+    ws.column_dimensions["F"].width = 50
+    labels = [_("Comment ID"), _("Document"), _("Clause"), _("Moderation"),
+              _("Moderation reason")]
+    if not public:
+        labels.append(_("Moderator's note"))
+    labels.append(f"{_('Received')} ({TIMEZONE})")
+    header(ws, labels)
+    for comment_id, document, clause, state, reason, note, received in tally.moderated:
+        values = [comment_id, document, clause, state, reason]
+        if not public:
+            values.append(note)
+        values.append(received)
+        append(ws, values)
+
+
+def _write_lists(ws, lang) -> None:
+    for letter in "BCDF":
+        ws.column_dimensions[letter].width = 28
+    header(ws, [_("Code"), "Кыргызча", "Русский", "English", "",
+                _("Response status (any language)")])
+    per_language = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            per_language[language] = {code: str(STATUS_LABELS[code]) for code in STATUSES}
+    allowed = _allowed_statuses(lang)
+    for index in range(max(len(STATUSES), len(allowed))):
+        values = [None] * 6
+        if index < len(STATUSES):
+            code = STATUSES[index]
+            values[:4] = [code, *(per_language[language][code] for language in LANGUAGES)]
+        if index < len(allowed):
+            values[5] = allowed[index]
+        append(ws, values)

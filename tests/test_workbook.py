@@ -1,0 +1,209 @@
+"""The synthesis workbook: layout, counts, hostile values, personal data, public variant."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from consult.synthesis.workbook import cell_value, export_workbook
+from tests.test_synthesis_rows import SECRET_EMAIL, add_comment, build
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "#N/A", "\tx", "=1+1",
+           "-2+3", "#REF!"]
+
+
+@pytest.fixture
+def record(app, session, make_document, make_user):
+    make_user("drafter")
+    return build(session, session.merge(make_document()))
+
+
+def export(session, **kwargs):
+    kwargs.setdefault("lang", "en")
+    kwargs.setdefault("public", False)
+    out = io.BytesIO()
+    summary = export_workbook(session, out, **kwargs)
+    out.seek(0)
+    return load_workbook(out), summary
+
+
+def sheet_rows(ws):
+    return [list(row) for row in ws.iter_rows(values_only=True)]
+
+
+def comment_rows(wb):
+    rows = sheet_rows(wb["Comments"])
+    header = rows[0]
+    return header, [dict(zip(header, row)) for row in rows[1:]]
+
+
+def test_sheets_in_contract_order_with_frozen_filtered_validated_comments(session, record):
+    wb, _summary = export(session)
+    assert wb.sheetnames == ["About", "Comments", "By clause", "Hearings", "Statistics",
+                             "Moderation", "Lists"]
+    ws = wb["Comments"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:Y11"
+    validation = ws.data_validations.dataValidation[0]
+    assert validation.type == "list"
+    assert str(validation.sqref) == "U2:U11"
+    allowed = [row[5] for row in sheet_rows(wb["Lists"])[1:] if row[5]]
+    # Every language's labels, each once (a label the same in two languages is one entry).
+    assert "Accepted" in allowed and "Partly accepted" in allowed
+    assert 5 <= len(allowed) <= 15 and len(set(allowed)) == len(allowed)
+    assert validation.formula1 == f"'Lists'!$F$2:$F${len(allowed) + 1}"
+    codes = [row[0] for row in sheet_rows(wb["Lists"])[1:6]]
+    assert codes == ["accepted", "partly-accepted", "not-accepted", "noted", "out-of-scope"]
+
+
+def test_every_comment_once_with_clause_hearing_status_and_real_dates(session, record):
+    wb, _summary = export(session)
+    header, rows = comment_rows(wb)
+    c = record["comments"]
+    assert sorted(r["Comment ID"] for r in rows) == sorted(x.id for x in c.values())
+    by_id = {r["Comment ID"]: r for r in rows}
+    oral = by_id[c["oral"].id]
+    assert oral["Clause"] == "2" and oral["Hearing"].startswith("Naryn")
+    assert oral["Response status"] == "Not accepted"
+    assert "Received (Asia/Bishkek)" in header
+    cell = wb["Comments"]["K2"]
+    assert cell.is_date and cell.number_format == "dd.mm.yyyy hh:mm"
+
+
+def test_counts_on_about_by_clause_and_statistics_agree_with_rows(session, record):
+    wb, summary = export(session)
+    _header, rows = comment_rows(wb)
+    about = {row[0]: row[1] for row in sheet_rows(wb["About"]) if row and row[0]}
+    assert about["Received"] == len(rows) == 10
+    assert about["Published"] == sum(r["Moderation"] == "Published" for r in rows) == 7
+    assert about["Hidden"] == 1 and about["Withdrawn"] == 1
+    assert about["Awaiting moderation"] == 1
+    assert about["Received = published + hidden + withdrawn + awaiting moderation"] == "holds"
+    assert summary.check_holds
+    assert about["Authority"] is not None or "Authority" in about
+    by_clause = sheet_rows(wb["By clause"])
+    head = by_clause[0]
+    assert sum(row[head.index("Received")] for row in by_clause[1:]) == len(rows)
+    clause3 = next(row for row in by_clause[1:] if row[1] == "3")
+    assert clause3[head.index("Received")] == sum(r["Clause"] == "3" for r in rows) == 4
+    assert clause3[head.index("Noted")] == 2
+    assert clause3[head.index("E-mail")] == 2
+    stats = {row[0]: row[1] for row in sheet_rows(wb["Statistics"]) if row and row[0]}
+    assert stats["Online"] == sum(r["Channel"] == "Online" for r in rows) == 5
+    assert stats["Hearing (oral)"] == 1 and stats["Accepted"] == 1
+    assert stats["Unanswered"] == sum(not r["Response status"] for r in rows)
+    chapters = [v for k, v in stats.items() if k.startswith("Sample programme: ")]
+    assert sum(chapters) + stats.get("Sample programme: Whole document", 0) >= 9
+    hearings = sheet_rows(wb["Hearings"])
+    assert hearings[1][0].startswith("Naryn") and hearings[1][-1] == 1
+    assert hearings[1][3:7] == [40, 22, 15, 3]
+
+
+def test_statistics_has_a_bar_chart_of_comments_per_chapter(session, record):
+    import zipfile
+    out = io.BytesIO()
+    export_workbook(session, out, lang="en", public=False)
+    names = zipfile.ZipFile(out).namelist()
+    chart = [n for n in names if n.startswith("xl/charts/chart")]
+    assert chart
+    xml = zipfile.ZipFile(out).read(chart[0]).decode()
+    assert "barChart" in xml and "'Statistics'!$B$" in xml
+
+
+def test_hostile_values_come_back_as_the_same_text(session, record):
+    document = record["comments"]["online"].document
+    made = {text: add_comment(session, document, "1", text).id for text in HOSTILE}
+    long_id = add_comment(session, document, "1", "A\x01B" + "x" * 40000).id
+    session.commit()
+    wb, _summary = export(session)
+    ws = wb["Comments"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Comment") + 1
+    found = {}
+    for row in ws.iter_rows(min_row=2):
+        found[row[1].value] = row[col - 1]
+    for text, comment_id in made.items():
+        cell = found[comment_id]
+        assert cell.value == text and cell.data_type == "s", text
+    # A carriage return at the start stays text too (XML itself turns it into a newline).
+    cr_id = add_comment(session, document, "1", "\rCR").id
+    session.commit()
+    wb, _summary = export(session)
+    cr_cell = [row for row in wb["Comments"].iter_rows(min_row=2) if row[1].value == cr_id][0]
+    assert cr_cell[col - 1].data_type == "s" and cr_cell[col - 1].value.strip() == "CR"
+    long_cell = found[long_id].value
+    assert len(long_cell) == 32767 and long_cell.startswith("AB") and "cut" in long_cell
+
+
+def test_the_writer_leaves_plain_values_plain():
+    from openpyxl import Workbook
+    ws = Workbook(write_only=True).create_sheet()
+    assert cell_value(ws, "plain") == "plain" and cell_value(ws, 3) == 3
+    assert cell_value(ws, None) is None
+    risky = cell_value(ws, "=1+1")
+    assert risky.data_type == "s" and risky.quotePrefix
+
+
+def test_no_email_anywhere_and_names_only_with_consent(session, record):
+    for public in (False, True):
+        wb, _summary = export(session, public=public)
+        text = repr([sheet_rows(ws) for ws in wb.worksheets])
+        assert SECRET_EMAIL not in text
+        assert "drafter-" not in text  # staff accounts are e-mail addresses too
+        assert "Aigul Namedperson" in text
+        assert "Secret Anonname" not in text and "Nocon Sentperson" not in text
+
+
+def test_public_variant_leaks_no_hidden_text_or_notes(session, record):
+    wb, _summary = export(session, public=True)
+    text = repr([sheet_rows(ws) for ws in wb.worksheets])
+    assert "Abusive hidden words" not in text and "Withdrawn words" not in text
+    assert "insults a named official" not in text
+    assert "Public variant" in text
+    moderation = sheet_rows(wb["Moderation"])
+    assert sorted(row[0] for row in moderation[1:]) == sorted(
+        [record["comments"]["hidden"].id, record["comments"]["withdrawn"].id])
+    internal, _summary = export(session, public=False)
+    assert "insults a named official" in repr(sheet_rows(internal["Moderation"]))
+
+
+def test_sheet_names_and_headers_in_the_export_language(session, record, app):
+    wb, _summary = export(session, lang="ru")
+    assert len(wb.sheetnames) == 7
+    comments = wb.worksheets[1]
+    assert comments.max_row == 11
+
+
+def test_cli_export_writes_the_file_and_prints_the_check(runner, record, tmp_path, session):
+    out = tmp_path / "synthesis.xlsx"
+    result = runner.invoke(args=["export-synthesis", "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "10" in result.output and "holds" in result.output
+    wb = load_workbook(out)
+    assert wb.worksheets[1].max_row == 11
+    result = runner.invoke(args=["export-synthesis", "--out", str(out), "--public",
+                                 "--document", "no-such"])
+    assert result.exit_code != 0
+
+
+def test_drafter_downloads_the_workbook(client, login, record):
+    login("drafter")
+    response = client.get("/en/synthesis.xlsx?public=1")
+    assert response.status_code == 200
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    wb = load_workbook(io.BytesIO(response.data))
+    assert "Abusive hidden words" not in repr(sheet_rows(wb["Comments"]))
+    assert client.get("/en/synthesis.xlsx?document=no-such").status_code == 404
+
+
+def test_export_is_refused_to_other_roles(client, login, record):
+    login("moderator")
+    assert client.get("/en/synthesis.xlsx").status_code == 403
+    assert client.get("/en/synthesis/answers").status_code == 403
+
+
+def test_export_needs_a_signed_in_user(client, record):
+    response = client.get("/en/synthesis.xlsx")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
