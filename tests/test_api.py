@@ -98,6 +98,8 @@ def test_errors_answer_as_their_schema_says(client, published_data):
             ("/api/v1/comments/999999", "404", "/comments/{comment_id}"),
             ("/api/v1/comments?per_page=501", "400", "/comments"),
             ("/api/v1/comments?page=zero", "400", "/comments"),
+            ("/api/v1/comments?page=99999999999999999999", "400", "/comments"),
+            ("/api/v1/hearings?per_page=-1", "400", "/hearings"),
             ("/api/v1/comments?channel=pigeon", "400", "/comments")]:
         response = client.get(url)
         assert response.status_code == int(code), url

@@ -190,6 +190,8 @@ def test_results_paginate_and_keep_clauses_together(client, session, make_docume
     assert third.count("On 3.") == 50
     assert client.get("/en/results/sample-programme/?page=4").status_code == 404
     assert client.get("/en/results/sample-programme/?page=0").status_code == 404
+    assert client.get("/en/results/sample-programme/?page=99999999999999999999").status_code \
+        == 404
     index = publish.clause_index(session, session.scalar(select(Document)))
     assert index == [(None, 150, 1), ("1", 150, 1), ("3", 150, 2)]
 

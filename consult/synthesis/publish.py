@@ -184,18 +184,22 @@ def _clause_order(document: Document):
     return clause, on, (rank, clause.position, Comment.clause_key)
 
 
+def comment_count(session: Session, document: Document) -> int:
+    """How many comments the document received (all states)."""
+    return session.scalar(select(func.count()).select_from(Comment)
+                          .where(Comment.document_id == document.id)) or 0
+
+
 def comment_page(session: Session, document: Document, page: int,
-                 per_page: int = RESULTS_PER_PAGE) -> tuple[list[Comment], int]:
-    """One page of the document's comments (all states), clause by clause, and the total."""
-    total = session.scalar(select(func.count()).select_from(Comment)
-                           .where(Comment.document_id == document.id)) or 0
+                 per_page: int = RESULTS_PER_PAGE) -> list[Comment]:
+    """One page (from 1) of the document's comments (all states), clause by clause."""
     clause, on, order = _clause_order(document)
     comments = list(session.scalars(
         select(Comment).outerjoin(clause, on).where(Comment.document_id == document.id)
         .order_by(*order, Comment.id).offset((page - 1) * per_page).limit(per_page)
         .options(selectinload(Comment.response), selectinload(Comment.hearing),
                  selectinload(Comment.group).selectinload(DuplicateGroup.response))))
-    return comments, total
+    return comments
 
 
 def group_sizes(session: Session, comments: Iterable[Comment]) -> dict[int, int]:
