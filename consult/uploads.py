@@ -85,14 +85,14 @@ def check_size(data: bytes, limit: int) -> None:
                              mb=round(limit / 1024 / 1024, 1)))
 
 
-def check_xlsx(data: bytes, limit: int = MAX_XLSX_BYTES) -> None:
+def check_xlsx(data: bytes, limit: int | None = None) -> None:
     """Check an .xlsx upload before any XML of it is parsed.
 
     Refuses: over ``limit``; not a zip; macros (``vbaProject.bin`` or a macro-enabled
     content type, i.e. .xlsm/.xlsb); too many members, too much uncompressed data or a
     suspicious compression ratio (zip bomb); a DTD in any XML part (entity attacks).
     """
-    check_size(data, limit)
+    check_size(data, limit or MAX_XLSX_BYTES)
     if not data.startswith(b"PK\x03\x04"):
         raise UploadError(_l("This is not an Excel workbook (.xlsx)."))
     try:
@@ -159,15 +159,16 @@ def clean_value(value: Any) -> Any:
     return clean_text(str(value)).strip()
 
 
-def read_xlsx(data: bytes, sheets: Iterable[str] | None = None, max_rows: int = MAX_ROWS,
-              max_columns: int = MAX_COLUMNS, limit: int = MAX_XLSX_BYTES) -> dict[str, list[Row]]:
+def read_xlsx(data: bytes, sheets: Iterable[str] | None = None, max_rows: int | None = None,
+              max_columns: int = MAX_COLUMNS, limit: int | None = None) -> dict[str, list[Row]]:
     """The non-empty rows of the named sheets (default: the first), after :func:`check_xlsx`.
 
     Returns ``{sheet name: [Row]}``; a named sheet missing from the file is absent from the
     result. Refuses more than ``max_rows`` non-empty rows in a sheet.
     """
     assert openpyxl.DEFUSEDXML, "defusedxml must be installed to read uploads"
-    check_xlsx(data, limit)
+    max_rows = max_rows or MAX_ROWS
+    check_xlsx(data, limit or MAX_XLSX_BYTES)
     try:
         # data_only=False: a formula's *text* comes back, never a value computed elsewhere;
         # it is then stored as text. keep_links=False: external links are not followed.
@@ -203,7 +204,9 @@ def _sheet_rows(sheet, max_rows: int, max_columns: int) -> list[Row]:
         if seen > max_rows * 10:  # formatted but empty rows still cost time
             raise UploadError(_l("The sheet has too many rows (at most %(n)s).", n=max_rows))
         cleaned = [clean_value(v) for v in values]
-        if all(v is None or v == "" for v in cleaned):
+        while cleaned and (cleaned[-1] is None or cleaned[-1] == ""):
+            cleaned.pop()  # read-only sheets pad every row to the widest one
+        if not cleaned:
             continue
         if len(rows) >= max_rows:
             raise UploadError(_l("The sheet has too many rows (at most %(n)s).", n=max_rows))
@@ -224,10 +227,11 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1251", errors="replace")
 
 
-def read_csv(data: bytes, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS,
-             limit: int = MAX_CSV_BYTES) -> list[Row]:
+def read_csv(data: bytes, max_rows: int | None = None, max_columns: int = MAX_COLUMNS,
+             limit: int | None = None) -> list[Row]:
     """The non-empty rows of a CSV upload (delimiter , ; or tab guessed), cleaned."""
-    check_size(data, limit)
+    max_rows = max_rows or MAX_ROWS
+    check_size(data, limit or MAX_CSV_BYTES)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UploadError(_l("This is not a CSV text file."))
     text = decode_text(data)
@@ -251,10 +255,10 @@ def read_csv(data: bytes, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUM
     return rows
 
 
-def check_attachment(data: bytes, limit: int = MAX_ATTACHMENT_BYTES) -> tuple[str, str]:
+def check_attachment(data: bytes, limit: int | None = None) -> tuple[str, str]:
     """A scan kept with a record: PDF, JPEG or PNG by its first bytes (the name and the
     browser's content type prove nothing). Returns ``(content_type, extension)``."""
-    check_size(data, limit)
+    check_size(data, limit or MAX_ATTACHMENT_BYTES)
     for magic, content_type, extension in ATTACHMENT_TYPES:
         if data.startswith(magic):
             return content_type, extension

@@ -98,9 +98,10 @@ def _form_values(form: forms.HearingForm) -> dict:
         "city": texts("city"), "venue": texts("venue"), "agenda": texts("agenda"),
         "starts_at": from_local(form.starts_at.data) if form.starts_at.data else None,
         "ends_at": from_local(form.ends_at.data) if form.ends_at.data else None,
-        "format": form.format.data, "online_link": form.online_link.data.strip(),
+        "format": form.format.data, "online_link": (form.online_link.data or "").strip(),
         "languages": ",".join(form.languages.data), "status": form.status.data,
-        "organisations": form.organisations.data.strip(), "minutes": form.minutes.data.strip(),
+        "organisations": (form.organisations.data or "").strip(),
+        "minutes": (form.minutes.data or "").strip(),
         "attendance_by_category": {
             code: getattr(form, f"cat_{code.replace('-', '_')}").data for code in CATEGORIES
             if getattr(form, f"cat_{code.replace('-', '_')}").data is not None},
@@ -193,11 +194,12 @@ def _entry_form(documents, obj=None) -> forms.EntryForm:
 
 
 def _entry_values(form: forms.EntryForm) -> dict:
-    return {"clause_key": form.clause.data.strip(), "author_name": form.speaker.data.strip(),
-            "organisation": form.organisation.data.strip(), "category": form.category.data,
+    speaker = (form.speaker.data or "").strip()
+    return {"clause_key": form.clause.data.strip(), "author_name": speaker,
+            "organisation": (form.organisation.data or "").strip(), "category": form.category.data,
             "gender": form.gender.data, "language": form.language.data,
             "channel": form.channel.data, "body": form.body.data.strip(),
-            "consent": "full" if form.named.data and form.speaker.data.strip() else "anonymous"}
+            "consent": "full" if form.named.data and speaker else "anonymous"}
 
 
 def _check_clause(form, documents) -> Document | None:
@@ -434,7 +436,7 @@ def letter():
             form.clauses.errors.append(_("There is no clause %(key)s in this document.",
                                          key=", ".join(unknown)))
         else:
-            values = {name: getattr(form, name).data for name in (
+            values = {name: (getattr(form, name).data or "").strip() for name in (
                 "channel", "author_name", "organisation", "category", "region", "gender",
                 "consent", "language", "body")}
             values["received_at"] = from_local(form.received_at.data)
