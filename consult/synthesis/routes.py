@@ -4,6 +4,224 @@ from flask import Blueprint
 bp = Blueprint("synthesis", __name__, url_prefix="/<lang>")
 
 # ---------------------------------------------------------------- drafting desk and groups
+# Drafters answer every comment (Aarhus Art. 6(8)) and group duplicates; services.py has
+# the rules, groups.py the suggestions.
+from flask import abort as _abort  # noqa: E402
+from flask import flash as _flash  # noqa: E402
+from flask import redirect as _redirect  # noqa: E402
+from flask import render_template as _render  # noqa: E402
+from flask import request as _request  # noqa: E402
+from flask import url_for as _url_for  # noqa: E402
+from flask_babel import gettext as _gettext  # noqa: E402
+from flask_login import current_user as _current_user  # noqa: E402
+from sqlalchemy import func as _func  # noqa: E402
+from sqlalchemy import select as _select  # noqa: E402
+from sqlalchemy.orm import selectinload as _selectinload  # noqa: E402
+
+from .. import db as _db  # noqa: E402
+from ..accounts.auth import role_required as _role_required  # noqa: E402
+from ..drafts import services as _drafts  # noqa: E402
+from ..models import Comment as _Comment  # noqa: E402
+from ..models import Document as _Document  # noqa: E402
+from ..models import DuplicateGroup as _DuplicateGroup  # noqa: E402
+from . import groups as _groups  # noqa: E402
+from . import services as _services  # noqa: E402
+from .forms import AnswerForm as _AnswerForm  # noqa: E402
+from .forms import GroupActionForm as _GroupActionForm  # noqa: E402
+
+
+def _desk_documents(session):
+    """The documents of the current consultation, and the one chosen by ``?doc=``."""
+    consultation = _drafts.current_consultation(session)
+    documents = _drafts.documents(session, consultation) if consultation else []
+    slug = _request.values.get("doc", "")
+    chosen = next((d for d in documents if d.slug == slug), None)
+    if slug and chosen is None:
+        chosen = _drafts.document_by_slug(session, slug)
+        if chosen is None:
+            _abort(404)
+    return consultation, documents, chosen or (documents[0] if documents else None)
+
+
+@bp.get("/desk/")
+@_role_required("drafter")
+def desk():
+    """Every comment of a document from every channel, clause by clause, with its answer."""
+    session = _db.session()
+    consultation, documents, document = _desk_documents(session)
+    if document is None:
+        return _render("synthesis/desk.html", documents=[], document=None)
+    filters = _services.clean_filters(_request.args)
+    page = _request.args.get("page", 1, type=int) or 1
+    result = _services.desk_page(session, document, filters, page)
+    version = document.current_version
+    hearings = _drafts.hearings(session, consultation) if consultation else []
+    query = {k: ("1" if v is True else v) for k, v in filters.items()}
+    return _render("synthesis/desk.html", documents=documents, document=document,
+                   version=version, filters=filters, query=query, result=result,
+                   hearings=hearings)
+
+
+def _comment_or_404(session, comment_id: int):
+    comment = session.get(_Comment, comment_id)
+    if comment is None:
+        _abort(404)
+    return comment
+
+
+@bp.route("/desk/comments/<int:comment_id>/", methods=["GET", "POST"])
+@_role_required("drafter")
+def answer(comment_id: int):
+    """Answer one comment (or its duplicate group); a stale save shows the other's answer."""
+    session = _db.session()
+    comment = _comment_or_404(session, comment_id)
+    current = comment.answer
+    form = _AnswerForm()
+    conflict = None
+    status_code = 200
+    if _request.method == "GET":
+        if current is not None:
+            form.status.data, form.rationale.data, form.change.data = (
+                current.status, current.rationale, current.change)
+            form.base_revision.data = str(current.revision)
+    elif form.validate_on_submit():
+        base = int(form.base_revision.data) if form.base_revision.data else None
+        try:
+            _services.save_answer(session, comment, form.status.data, form.rationale.data,
+                                  form.change.data, _current_user, base)
+        except _services.AnswerInvalid as invalid:
+            session.rollback()
+            for name, message in invalid.messages.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+            status_code = 422
+        except _services.AnswerConflict as clash:
+            session.rollback()
+            conflict = clash.current
+            # Saving again now is a deliberate choice to replace the other's answer.
+            form.base_revision.data = str(conflict.revision) if conflict else ""
+            status_code = 409
+        else:
+            session.commit()
+            _flash(_gettext("Answer saved."), "success")
+            return _redirect(_url_for("synthesis.answer", comment_id=comment.id))
+        current = _services.stored_response(session, comment)
+    else:
+        status_code = 400
+    group_size = (session.scalar(_select(_func.count()).where(
+        _Comment.group_id == comment.group_id)) if comment.group_id else 0)
+    next_unanswered = _services.desk_page(
+        session, comment.document, {"unanswered": True}, 1, per_page=2).rows
+    next_unanswered = next((c for c, *_rest in next_unanswered if c.id != comment.id), None)
+    return _render("synthesis/desk_answer.html", comment=comment, form=form,
+                   current=current, conflict=conflict, group_size=group_size,
+                   history=_services.answer_history(session, comment),
+                   next_unanswered=next_unanswered, split_form=_GroupActionForm(),
+                   version=comment.document.current_version), status_code
+
+
+@bp.get("/desk/groups/")
+@_role_required("drafter")
+def groups():
+    """Suggested duplicate groups to confirm, and the confirmed groups to split or merge."""
+    session = _db.session()
+    _consultation, documents, document = _desk_documents(session)
+    if document is None:
+        return _render("synthesis/groups.html", documents=[], document=None)
+    clause_key = (_request.args.get("clause") or "").strip()[:40] or None
+    suggestions = _groups.suggest(session, document.id, clause_key)
+    shown = suggestions[:100]
+    ids = [i for s in shown for i in s.comment_ids[:20]]
+    by_id = {c.id: c for c in session.scalars(
+        _select(_Comment).where(_Comment.id.in_(ids)))} if ids else {}
+    for suggestion in shown:
+        suggestion.comments = [by_id[i] for i in suggestion.comment_ids[:20]]
+    query = _select(_DuplicateGroup).where(_DuplicateGroup.document_id == document.id,
+                                           _DuplicateGroup.members.any())
+    if clause_key:
+        query = query.where(_DuplicateGroup.clause_key == clause_key)
+    confirmed = list(session.scalars(query.order_by(_DuplicateGroup.id).limit(200).options(
+        _selectinload(_DuplicateGroup.members), _selectinload(_DuplicateGroup.response))))
+    return _render("synthesis/groups.html", documents=documents, document=document,
+                   version=document.current_version, clause_key=clause_key,
+                   suggestions=shown, suggestion_total=len(suggestions), confirmed=confirmed,
+                   form=_GroupActionForm())
+
+
+def _back_to_groups(document_slug=None):
+    target = _request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return _redirect(target)
+    return _redirect(_url_for("synthesis.groups", doc=document_slug or None))
+
+
+@bp.post("/desk/groups/confirm")
+@_role_required("drafter")
+def group_confirm():
+    """Confirm a suggested group (the comment ids arrive as repeated ``comment`` fields)."""
+    session = _db.session()
+    if not _GroupActionForm().validate_on_submit():
+        _abort(400)
+    ids = [v for v in _request.form.getlist("comment") if v.isdigit()]
+    try:
+        group, answered_from = _services.create_group(session, ids, _current_user)
+    except _services.GroupRefused as refusal:
+        session.rollback()
+        _flash(str(refusal), "error")
+        return _back_to_groups()
+    session.commit()
+    if answered_from is not None:
+        _flash(_gettext("Group %(id)d created with %(n)d comments. It takes the answer of "
+                        "comment %(comment)d; the other members' own answers are set aside "
+                        "while they are grouped.", id=group.id, n=len(ids),
+                        comment=answered_from.id), "success")
+    else:
+        _flash(_gettext("Group %(id)d created with %(n)d comments. One answer now applies to "
+                        "all of them.", id=group.id, n=len(ids)), "success")
+    return _back_to_groups()
+
+
+@bp.post("/desk/groups/split/<int:comment_id>")
+@_role_required("drafter")
+def group_split(comment_id: int):
+    """Take a comment out of its group; it keeps a copy of the group's answer."""
+    session = _db.session()
+    if not _GroupActionForm().validate_on_submit():
+        _abort(400)
+    comment = _comment_or_404(session, comment_id)
+    try:
+        _services.split_member(session, comment, _current_user)
+    except _services.GroupRefused as refusal:
+        session.rollback()
+        _flash(str(refusal), "error")
+        return _back_to_groups()
+    session.commit()
+    _flash(_gettext("Comment %(id)d is out of the group and has its own answer again (a copy "
+                    "of the group's, if it had one).", id=comment.id), "success")
+    return _back_to_groups()
+
+
+@bp.post("/desk/groups/merge")
+@_role_required("drafter")
+def group_merge():
+    """Merge one group into another on the same clause."""
+    session = _db.session()
+    if not _GroupActionForm().validate_on_submit():
+        _abort(400)
+    target, source = _request.form.get("target", ""), _request.form.get("source", "")
+    if not (target.isdigit() and source.isdigit()):
+        _flash(_gettext("Choose two existing groups."), "error")
+        return _back_to_groups()
+    try:
+        group = _services.merge_groups(session, int(target), int(source), _current_user)
+    except _services.GroupRefused as refusal:
+        session.rollback()
+        _flash(str(refusal), "error")
+        return _back_to_groups()
+    session.commit()
+    _flash(_gettext("Group %(source)s merged into group %(target)d.", source=source,
+                    target=group.id), "success")
+    return _back_to_groups()
+
 
 # ---------------------------------------------------------------- workbook export and answers
 # The synthesis workbook download and the upload of answers typed in Excel (drafters).

@@ -5,13 +5,16 @@ view or command that called it. Every change is audited.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from .. import audit
-from ..models import STATUSES, Comment, Response, User
+from ..models import (CATEGORIES, CHANNELS, STATUSES, AuditEvent, Clause, Comment, Document,
+                      DuplicateGroup, Response, User)
 from ..timeutil import utcnow
 
 # Statuses that must say why (Aarhus Art. 6(8): due account, with reasons).
@@ -152,3 +155,262 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
     comment.document.bump()
     session.flush()
     return response
+
+
+# ---------------------------------------------------------------- duplicate groups
+#
+# Decisions, so that what a citizen sees on the receipt never changes by surprise:
+# - Confirming a group: the group's answer is a copy of the answer of the first member
+#   (lowest comment id) that has one. Members' own answers are kept, set aside while
+#   the comment is grouped (comment.answer is the group's).
+# - Splitting a member off: it gets its own answer slot again, holding a copy of the
+#   group's answer (so it stays answered as it was); the drafter may then change it.
+#   A group left with one member is dissolved the same way.
+# - Merging group B into A: B's members join A; A's answer stays, or B's is copied
+#   when A has none.
+
+
+class GroupRefused(ValueError):
+    """The grouping change is not possible; the message (translated) says why."""
+
+
+def _copy_answer(session: Session, source: Response, actor: User | None, *, comment=None,
+                 group=None, reason: str) -> Response:
+    """Give ``comment`` (or ``group``) an answer equal to ``source``, audited."""
+    column, value = ((Response.group_id, group.id) if group is not None
+                     else (Response.comment_id, comment.id))
+    target = session.execute(select(Response).where(column == value)).scalar_one_or_none()
+    before = snapshot(target)
+    if target is None:
+        target = Response(revision=0)
+        setattr(target, column.key, value)
+        session.add(target)
+    target.status, target.rationale, target.change = (source.status, source.rationale,
+                                                      source.change)
+    target.responder_id = source.responder_id
+    target.updated_at = utcnow()
+    target.revision = (target.revision or 0) + 1
+    session.flush()
+    audit.record(session, actor, "response.save", target, before=before,
+                 after=snapshot(target) | {"copied_from": source.id, "reason": reason})
+    return target
+
+
+def _group_response(session: Session, group) -> Response | None:
+    return session.execute(
+        select(Response).where(Response.group_id == group.id)).scalar_one_or_none()
+
+
+def _members(session: Session, group) -> list[Comment]:
+    return list(session.scalars(select(Comment).where(Comment.group_id == group.id)
+                                .order_by(Comment.id)))
+
+
+def create_group(session: Session, comment_ids: list[int], actor: User | None):
+    """Confirm a duplicate group of ``comment_ids`` (same document and clause, ungrouped).
+
+    Returns (group, answered_from): the comment whose answer the group took, or None.
+    Audits ``group.create``.
+    """
+    ids = sorted({int(i) for i in comment_ids})
+    if len(ids) < 2:
+        raise GroupRefused(_("A group needs at least two comments."))
+    comments = list(session.scalars(select(Comment).where(Comment.id.in_(ids))
+                                    .order_by(Comment.id)))
+    if len(comments) != len(ids):
+        raise GroupRefused(_("Some of these comments do not exist."))
+    if len({(c.document_id, c.clause_key) for c in comments}) != 1:
+        raise GroupRefused(_("Only comments on the same clause can be grouped."))
+    if any(c.group_id is not None for c in comments):
+        raise GroupRefused(_("Some of these comments are already in a group; merge the "
+                             "groups instead."))
+    first = comments[0]
+    group = DuplicateGroup(document_id=first.document_id, clause_key=first.clause_key,
+                           created_by_id=actor.id if actor is not None else None)
+    session.add(group)
+    session.flush()
+    earliest = session.execute(select(Response).where(Response.comment_id.in_(ids))
+                               .order_by(Response.comment_id).limit(1)).scalar_one_or_none()
+    answered_from = (next(c for c in comments if c.id == earliest.comment_id)
+                     if earliest is not None else None)
+    for comment in comments:
+        comment.group_id = group.id
+    session.flush()
+    if earliest is not None:
+        _copy_answer(session, earliest, actor, group=group, reason="group.create")
+    audit.record(session, actor, "group.create", group, before=None,
+                 after={"members": ids, "clause_key": group.clause_key,
+                        "answer_from_comment": answered_from.id if answered_from else None})
+    first.document.bump()
+    session.flush()
+    session.expire_all()
+    return group, answered_from
+
+
+def split_member(session: Session, comment: Comment, actor: User | None) -> None:
+    """Take ``comment`` out of its group; it keeps a copy of the group's answer.
+
+    A group left with a single member is dissolved. Audits ``group.split``.
+    """
+    if comment.group_id is None:
+        raise GroupRefused(_("This comment is not in a group."))
+    group = session.get(DuplicateGroup, comment.group_id)
+    members = _members(session, group)
+    leaving = [comment] if len(members) > 2 else members
+    answer = _group_response(session, group)
+    for member in leaving:
+        member.group_id = None
+        if answer is not None:
+            _copy_answer(session, answer, actor, comment=member, reason="group.split")
+    session.flush()
+    audit.record(session, actor, "group.split", group,
+                 before={"members": [m.id for m in members]},
+                 after={"members": [m.id for m in members if m not in leaving],
+                        "removed": [m.id for m in leaving]})
+    comment.document.bump()
+    session.flush()
+    session.expire_all()
+
+
+def merge_groups(session: Session, target_id: int, source_id: int, actor: User | None):
+    """Move every member of group ``source_id`` into group ``target_id``.
+
+    The target's answer stays; if it has none, the source's is copied. Audits
+    ``group.merge``. Returns the target group.
+    """
+    target = session.get(DuplicateGroup, int(target_id))
+    source = session.get(DuplicateGroup, int(source_id))
+    if target is None or source is None:
+        raise GroupRefused(_("Choose two existing groups."))
+    if target.id == source.id:
+        raise GroupRefused(_("A group cannot be merged with itself."))
+    if (target.document_id, target.clause_key) != (source.document_id, source.clause_key):
+        raise GroupRefused(_("Only groups on the same clause can be merged."))
+    moved = _members(session, source)
+    if not moved:
+        raise GroupRefused(_("That group has no members left."))
+    before = {"target_members": [m.id for m in _members(session, target)],
+              "source_members": [m.id for m in moved]}
+    target_answer, source_answer = (_group_response(session, target),
+                                    _group_response(session, source))
+    for member in moved:
+        member.group_id = target.id
+    session.flush()
+    if target_answer is None and source_answer is not None:
+        _copy_answer(session, source_answer, actor, group=target, reason="group.merge")
+    audit.record(session, actor, "group.merge", target, before=before,
+                 after={"members": [m.id for m in _members(session, target)],
+                        "merged_group": source.id})
+    moved[0].document.bump()
+    session.flush()
+    session.expire_all()
+    return target
+
+
+# ---------------------------------------------------------------- the drafting desk
+
+DESK_PER_PAGE = 50
+DESK_FILTERS = ("clause", "channel", "hearing", "category", "status", "unanswered")
+
+
+@dataclass
+class DeskPage:
+    rows: list  # (comment, own response, group response, group size)
+    total: int  # comments matching the filters
+    counts: dict  # the document's total / answered / unanswered
+    page: int
+    pages: int
+
+
+def _desk_query(document: Document, filters: dict):
+    """Comments of ``document`` with their clause position and both possible answers."""
+    own = aliased(Response)
+    grp = aliased(Response)
+    status = case((Comment.group_id.is_not(None), grp.status), else_=own.status)
+    clause = aliased(Clause)
+    query = (select(Comment, own, grp)
+             .outerjoin(own, own.comment_id == Comment.id)
+             .outerjoin(grp, grp.group_id == Comment.group_id)
+             .outerjoin(clause, and_(clause.version_id == document.current_version_id,
+                                     clause.key == Comment.clause_key))
+             .where(Comment.document_id == document.id))
+    if filters.get("clause"):
+        key = filters["clause"]
+        query = query.where(Comment.clause_key.is_(None) if key == "-" else
+                            Comment.clause_key == key)
+    if filters.get("channel"):
+        query = query.where(Comment.channel == filters["channel"])
+    if filters.get("hearing"):
+        query = query.where(Comment.hearing_id == filters["hearing"])
+    if filters.get("category"):
+        query = query.where(Comment.category == filters["category"])
+    if filters.get("status"):
+        query = query.where(status == filters["status"])
+    if filters.get("unanswered"):
+        query = query.where(status.is_(None))
+    # Document order: whole-document comments first, then clause by clause (clauses
+    # missing from the current version last), oldest comment first within a clause.
+    order = (case((Comment.clause_key.is_(None), 0), (clause.position.is_(None), 2), else_=1),
+             clause.position, Comment.clause_key, Comment.id)
+    return query, status, order
+
+
+def clean_filters(args) -> dict:
+    """The desk's filters from query parameters, unknown values dropped."""
+    filters = {}
+    for name in ("clause", "channel", "category", "status"):
+        value = (args.get(name) or "").strip()[:40]
+        if value:
+            filters[name] = value
+    if filters.get("channel") not in (None, *CHANNELS):
+        filters.pop("channel")
+    if filters.get("category") not in (None, *CATEGORIES):
+        filters.pop("category")
+    if filters.get("status") not in (None, *STATUSES):
+        filters.pop("status")
+    hearing = (args.get("hearing") or "").strip()
+    if hearing.isdigit():
+        filters["hearing"] = int(hearing)
+    if args.get("unanswered") in ("1", "on", "y", "true"):
+        filters["unanswered"] = True
+    return filters
+
+
+def desk_page(session: Session, document: Document, filters: dict, page: int = 1,
+              per_page: int = DESK_PER_PAGE) -> DeskPage:
+    """One page of the desk: the filtered comments in document order and the counts.
+
+    Three queries whatever the page size (rows, filtered count, document counts) plus one
+    for the group sizes on the page: no query per comment.
+    """
+    query, status, order = _desk_query(document, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(query.order_by(*order).offset((page - 1) * per_page)
+                           .limit(per_page)
+                           .options(selectinload(Comment.hearing))).all()
+    group_ids = {c.group_id for c, _own, _grp in rows if c.group_id is not None}
+    sizes = dict(session.execute(
+        select(Comment.group_id, func.count()).where(Comment.group_id.in_(group_ids))
+        .group_by(Comment.group_id)).all()) if group_ids else {}
+    all_query, all_status, _order = _desk_query(document, {})
+    counted = all_query.with_only_columns(func.count(), func.count(all_status))
+    received, answered = session.execute(counted).one()
+    return DeskPage(
+        rows=[(c, own, grp, sizes.get(c.group_id, 0)) for c, own, grp in rows],
+        total=total, page=page, pages=pages,
+        counts={"total": received, "answered": answered, "unanswered": received - answered})
+
+
+def answer_history(session: Session, comment: Comment) -> list[AuditEvent]:
+    """Audit events of the answers this comment has had (its own and its group's)."""
+    ids = [r.id for r in session.scalars(select(Response).where(or_(
+        Response.comment_id == comment.id,
+        and_(Response.group_id.is_not(None), Response.group_id == comment.group_id))))]
+    if not ids:
+        return []
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "response",
+                                 AuditEvent.object_id.in_(ids))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(100)))

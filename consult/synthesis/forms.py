@@ -1,0 +1,31 @@
+"""The drafter's answer form and the single-button forms of the duplicate groups page."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, Regexp
+
+from ..labels import STATUS_LABELS
+from ..models import STATUSES
+from .services import MAX_TEXT
+
+
+class AnswerForm(FlaskForm):
+    """Status, rationale and change; the rules per status are save_answer's (one place)."""
+
+    status = SelectField(
+        _l("Response status"),
+        choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(code, STATUS_LABELS[code])
+                                                     for code in STATUSES],
+        default="", validate_choice=False)
+    rationale = TextAreaField(_l("Rationale (in Kyrgyz and/or Russian)"), validators=[
+        Length(max=MAX_TEXT, message=_l("At most %(max)d characters."))])
+    change = TextAreaField(_l('Change in the revised draft (clause and wording, or "no change")'),
+                           validators=[Length(max=MAX_TEXT,
+                                              message=_l("At most %(max)d characters."))])
+    base_revision = HiddenField(validators=[
+        Optional(), Regexp(r"^\d{1,9}$", message=_l("The form was damaged; open it again."))])
+
+
+class GroupActionForm(FlaskForm):
+    """Confirm, split and merge are buttons: the form only carries the CSRF token."""
