@@ -289,8 +289,11 @@ def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
         group_id, answer = current[row.comment_id]
         owner = ("group", group_id) if group_id is not None else ("comment", row.comment_id)
         values = (row.status, row.rationale, row.change)
+        if answer is not None and answer[0] == values:
+            outcome.unchanged += 1
+            continue
         if owner in seen_owner:
-            # Members of one duplicate group share one answer: their rows must agree.
+            # Members of one duplicate group share one answer: rows changing it must agree.
             first = seen_owner[owner]
             if (first.status, first.rationale, first.change) != values:
                 outcome.problems.append(Problem(row.number, str(labels["status"]), _(
@@ -299,9 +302,6 @@ def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
                     group=group_id, row=first.number)))
             continue
         seen_owner[owner] = row
-        if answer is not None and answer[0] == values:
-            outcome.unchanged += 1
-            continue
         if answer is not None and answer[2] is not None and answer[2] > exported_at:
             outcome.conflicts.append(Conflict(row.number, row.comment_id, values, answer[0],
                                               answer[2]))
@@ -320,11 +320,10 @@ def apply_answers(session: Session, data: bytes, actor: User | None,
     rolls back. Raises UploadError for a file that is not a safe workbook.
     """
     exported_at, rows, problems = read_answers(data)
-    if problems:
-        return Outcome(problems=problems)
     plan, outcome = plan_answers(session, rows, exported_at)
-    if outcome.problems:
-        return outcome
+    if problems or outcome.problems:
+        # Every problem of the file at once, in row order, so one correction pass suffices.
+        return Outcome(problems=sorted(problems + outcome.problems, key=lambda p: p.row))
     comments = _load_comments(session, [row.comment_id for row, _base in plan])
     labels = dict(COLUMNS)
     for row, base_revision in plan:

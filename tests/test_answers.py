@@ -1,0 +1,189 @@
+"""Answers typed into the synthesis workbook in Excel, uploaded back."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask_babel import force_locale
+from openpyxl import Workbook, load_workbook
+
+from consult.models import AuditEvent, Comment, Response, User
+from consult.synthesis.answers import apply_answers, read_answers
+from consult.synthesis.services import save_answer
+from consult.uploads import UploadError
+from tests.test_synthesis_rows import build
+
+
+@pytest.fixture
+def record(app, session, make_document, make_user):
+    make_user("drafter")
+    return build(session, session.merge(make_document()))
+
+
+def download(client, lang="en") -> bytes:
+    response = client.get(f"/{lang}/synthesis.xlsx")
+    assert response.status_code == 200
+    return response.data
+
+
+def fill(data: bytes, answers: dict) -> bytes:
+    """As a drafter in Excel: type (status, rationale, change) into the rows of comment ids."""
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[1]
+    header = [c.value for c in ws[1]]
+    id_col = header.index("Comment ID")
+    status_col = next(i for i, h in enumerate(header) if h in (
+        "Response status", "Статус ответа", "Жооптун статусу"))
+    for row in ws.iter_rows(min_row=2):
+        answer = answers.get(row[id_col].value)
+        if answer is not None:
+            for offset, value in enumerate(answer):
+                row[status_col + offset].value = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, data: bytes, lang="en"):
+    return client.post(f"/{lang}/synthesis/answers", data={
+        "file": (io.BytesIO(data), "answers.xlsx")}, content_type="multipart/form-data")
+
+
+def answer_of(session, comment_id):
+    session.expire_all()
+    answer = session.get(Comment, comment_id).answer
+    return (answer.status, answer.rationale, answer.change) if answer else None
+
+
+def test_excel_round_trip_applies_answers_by_comment_id(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client), {
+        c["email"].id: ("Partly accepted", "Partly within scope.", "clause 3: new wording"),
+        c["anon"].id: ("noted", None, None),          # a code is accepted as well as a label
+        c["dup2"].id: ("Not accepted", "=Already covered", None),  # group: applies to all
+        c["hidden"].id: ("Out of scope (forwarded)", "Forwarded to the ministry.", None),
+    })
+    response = upload(client, data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "4 answer(s) applied, 0 conflict(s) not applied" in page
+    assert answer_of(session, c["email"].id) == (
+        "partly-accepted", "Partly within scope.", "clause 3: new wording")
+    assert answer_of(session, c["anon"].id)[0] == "noted"
+    assert answer_of(session, c["dup1"].id) == ("not-accepted", "=Already covered", "")
+    assert answer_of(session, c["hidden"].id)[0] == "out-of-scope"
+    # Unchanged rows (the answers already on the site) were skipped, not re-saved.
+    assert answer_of(session, c["online"].id) == ("accepted", "", "clause 1 reworded")
+    assert session.get(Response, session.get(Comment, c["online"].id).response.id).revision == 1
+    assert session.query(AuditEvent).filter_by(action="answers.upload").count() == 1
+
+
+def test_labels_in_another_language_are_understood(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    wb = load_workbook(io.BytesIO(download(client, "ru")))
+    ws = wb.worksheets[1]
+    header = [cell.value for cell in ws[1]]
+    assert len(header) == 25
+    status_col = 20
+    for row in ws.iter_rows(min_row=2):
+        if row[1].value == c["email"].id:
+            row[status_col].value = "Accepted"
+            row[status_col + 2].value = "no change"
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, out.getvalue(), lang="ru")
+    assert response.status_code == 200
+    assert answer_of(session, c["email"].id) == ("accepted", "", "no change")
+
+
+def test_answers_changed_online_after_export_are_conflicts_not_applied(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    exported = download(client)
+    drafter = session.query(User).filter_by(role="drafter").first()
+    online = session.get(Comment, c["online"].id)
+    save_answer(session, online, "noted", "Changed on the site.", "", drafter,
+                online.answer.revision)
+    unanswered = session.get(Comment, c["form"].id)
+    save_answer(session, unanswered, "noted", "Answered on the site.", "", drafter, None)
+    session.commit()
+    data = fill(exported, {
+        c["online"].id: ("Not accepted", "From the file.", None),
+        c["form"].id: ("Noted", "Answered on the site.", None),  # the same: unchanged
+        c["email"].id: ("Noted", None, None),
+    })
+    response = upload(client, data)
+    page = response.get_data(as_text=True)
+    # Unchanged: the form row (as on the site) and the untouched answered rows (oral, group).
+    assert "1 answer(s) applied, 1 conflict(s) not applied, 4 row(s) unchanged" in page
+    assert "Changed on the site." in page and "From the file." in page
+    assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
+    assert answer_of(session, c["email"].id)[0] == "noted"
+
+
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client), {
+        c["email"].id: ("Noted", None, None),                      # fine on its own
+        c["anon"].id: ("Not accepted", None, None),                 # rationale missing
+        c["form"].id: ("Maybe later", None, None),                  # not in the list
+        c["whole"].id: ("Accepted", "Good point.", None),           # change missing
+        c["dup1"].id: ("Not accepted", "No.", None),                # group members disagree
+        c["dup2"].id: ("Accepted", None, "no change"),
+    })
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[1]
+    ws.append([None, 999999, None, None, None, None, None, None, None, None, None, None,
+               None, None, None, None, None, None, None, None, "Noted"])
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, out.getvalue())
+    page = response.get_data(as_text=True)
+    assert "nothing was applied" in page
+    rows = {r[1].value: r[0].row for r in ws.iter_rows(min_row=2)}
+    _exported, parsed, problems = read_answers(out.getvalue())
+    found = {(p.row, p.column) for p in problems}
+    assert (rows[c["anon"].id], "Rationale") in found
+    assert (rows[c["form"].id], "Response status") in found
+    assert (rows[c["whole"].id], "Change in revised draft") in found
+    assert f"<td>{rows[c['anon'].id]}</td><td>Rationale</td>" in page
+    assert f"<td>{ws.max_row}</td><td>Comment ID</td>" in page          # unknown ID
+    assert "one answer applies to the whole group" in page
+    assert answer_of(session, c["email"].id) is None
+    assert answer_of(session, c["dup1"].id) == ("noted", "", "")
+
+
+def test_not_a_workbook_is_refused_with_a_message(client, login, record):
+    login("drafter")
+    response = upload(client, b"PK\x03\x04 not really a zip")
+    assert response.status_code == 200
+    assert "This is not an Excel workbook" in response.get_data(as_text=True)
+    wb = Workbook()
+    wb.active.append(["nothing here"])
+    out = io.BytesIO()
+    wb.save(out)
+    page = upload(client, out.getvalue()).get_data(as_text=True)
+    assert "exported from this site" in page
+
+
+def test_apply_answers_directly_with_a_missing_column(session, record):
+    wb = Workbook()
+    about = wb.active
+    about.title = "About"
+    about.append(["Exported at", None, "2030-01-01T00:00:00Z"])
+    comments = wb.create_sheet("Comments")
+    comments.append(["Comment ID", "Response status", "Rationale"])
+    comments.append([record["comments"]["email"].id, "Noted", ""])
+    out = io.BytesIO()
+    wb.save(out)
+    with force_locale("en"):
+        outcome = apply_answers(session, out.getvalue(), None)
+    assert not outcome.ok
+    assert [(p.row, p.column) for p in outcome.problems] == [(1, "Change in revised draft")]
+    with pytest.raises(UploadError):
+        apply_answers(session, b"", None)
