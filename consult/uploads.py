@@ -41,6 +41,9 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 # C0 control characters other than tab, newline and carriage return (the set openpyxl
 # refuses to write, and which no clerk means to type), plus DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Excel stores a control character in a cell as an escape such as _x0007_, which openpyxl
+# hands back as is.
+CONTROL_ESCAPES = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
 
 ATTACHMENT_TYPES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -153,6 +156,7 @@ def clean_value(value: Any) -> Any:
     never evaluated.
     """
     if isinstance(value, str):
+        value = CONTROL_ESCAPES.sub(lambda m: chr(int(m.group(1), 16)), value)
         return clean_text(value).strip()
     if isinstance(value, (int, float, datetime)) or value is None:
         return value

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consult import db
 from consult.models import AuditEvent, Comment, Consultation, Document, Hearing, HearingFile
@@ -32,7 +33,7 @@ def naryn(app, make_document):
 
 def comments(app, **where):
     with app.app_context():
-        query = select(Comment).order_by(Comment.id)
+        query = select(Comment).order_by(Comment.id).options(selectinload(Comment.document))
         for name, value in where.items():
             query = query.where(getattr(Comment, name) == value)
         return list(db.session().scalars(query))

@@ -1,0 +1,273 @@
+"""The offline kit round trip, hostile kit uploads, the import-hearing command and the
+import of an online-form export, through HTTP and the command line."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from consult import db
+from consult.models import AuditEvent, Comment, ImportBatch
+from tests.test_hearings import comments, naryn  # noqa: F401  (fixture)
+
+KIT_ROWS = [
+    ["sample-programme", "1", "Айгүл Осмонова", "BIOM", "Non-governmental organisation",
+     "Female", "Кыргызча", "Hearing (oral)", "Snow leopard corridors must be named."],
+    ["sample-plan", "annex-1.1", "", "", "", "", "", "", "Count the rangers."],
+    ["sample-programme", "3", "Бакыт", "", "individual", "male", "ru", "hearing-written",
+     "=Пастбища — отдельный пункт"],
+]
+
+
+def download_kit(client, hearing_id: int, lang: str = "en") -> openpyxl.Workbook:
+    response = client.get(f"/{lang}/hearings/{hearing_id}/kit.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    return openpyxl.load_workbook(io.BytesIO(response.data))
+
+
+def fill(workbook: openpyxl.Workbook, rows) -> bytes:
+    """Type rows into the Comments sheet as a clerk would (text typed, not formulas)."""
+    sheet = workbook["Comments"]
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=c, value=value or None)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def upload(client, hearing_id, data, name="naryn.xlsx", **kwargs):
+    return client.post(f"/en/hearings/{hearing_id}/kit",
+                       data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data", **kwargs)
+
+
+def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(
+        client, login, app, naryn):
+    login("moderator")
+    workbook = download_kit(client, naryn)
+    assert workbook.sheetnames[:3] == ["Comments", "Clauses", "About"]
+    keys = [row[1] for row in workbook["Clauses"].iter_rows(min_row=2, values_only=True)]
+    assert keys == ["1", "2", "3", "annex-1.1"] * 2
+    assert "Naryn" in [c for row in workbook["About"].iter_rows(values_only=True) for c in row]
+    response = upload(client, naryn, fill(workbook, KIT_ROWS), follow_redirects=True)
+    assert b"Imported 3 comment(s)" in response.data
+    saved = comments(app, hearing_id=naryn)
+    assert [(c.document.slug, c.clause_key, c.channel, c.category, c.gender, c.language)
+            for c in saved] == [
+        ("sample-programme", "1", "hearing-oral", "ngo", "female", "ky"),
+        ("sample-plan", "annex-1.1", "hearing-oral", "individual", "unstated", "ky"),
+        ("sample-programme", "3", "hearing-written", "individual", "male", "ru")]
+    assert saved[2].body == "=Пастбища — отдельный пункт"  # formula-looking text kept as text
+    assert all(c.state == "new" and c.consent == "anonymous" and c.clause_id
+               and c.source_ref.startswith(f"kit:{naryn}:") for c in saved)
+    with app.app_context():
+        batch = db.session().scalar(select(ImportBatch))
+        assert (batch.kind, batch.target, batch.rows) == ("hearing-kit", str(naryn), 3)
+        assert db.session().scalar(select(AuditEvent).where(
+            AuditEvent.action == "import.hearing-kit"))
+    # The drafters see the words under the clause, marked as said at the Naryn hearing.
+    entry_page = client.get(f"/en/hearings/{naryn}/entry").get_data(as_text=True)
+    assert "Snow leopard corridors must be named." in entry_page
+
+
+def test_kit_in_kyrgyz_uses_kyrgyz_labels_and_imports(client, login, app, naryn):
+    login("moderator")
+    workbook = download_kit(client, naryn, lang="ky")
+    labels = [row[1] for row in workbook["Lists"].iter_rows(min_row=2, values_only=True) if row[1]]
+    assert len(labels) == 8
+    rows = [["sample-programme", "2", "", "", labels[1], "", "", "", "Text"]]
+    upload(client, naryn, fill(workbook, rows))
+    assert comments(app)[0].category == "ngo"
+
+
+def test_same_file_twice_imports_nothing_the_second_time(client, login, app, naryn):
+    login("moderator")
+    data = fill(download_kit(client, naryn), KIT_ROWS)
+    upload(client, naryn, data)
+    response = upload(client, naryn, data, follow_redirects=True)
+    assert b"imported before; nothing was added" in response.data
+    assert len(comments(app)) == 3
+
+
+def test_corrected_file_reports_rows_then_imports_all_once(client, login, app, naryn):
+    """The clerk back from Naryn: two bad rows, nothing imported; fixed, all imported."""
+    login("moderator")
+    workbook = download_kit(client, naryn)
+    bad = [list(r) for r in KIT_ROWS]
+    bad[1][1] = "99"          # unknown clause, row 3
+    bad[2][8] = ""            # empty comment, row 4
+    bad[2][4] = "Astronaut"   # value outside the list, row 4
+    response = upload(client, naryn, fill(workbook, bad))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "nothing was imported" in page
+    for row, column, message in (("3", "Clause", "Unknown clause"),
+                                 ("4", "Comment", "The comment is empty."),
+                                 ("4", "Category", "Value outside the list")):
+        assert f"<tr><td>{row}</td><td>{column}</td><td>{message}" in page
+    assert comments(app) == []
+    response = upload(client, naryn, fill(workbook, KIT_ROWS), follow_redirects=True)
+    assert b"Imported 3 comment(s)" in response.data
+    # A later version of the same sheet with one more row adds only that row.
+    more = KIT_ROWS + [["sample-plan", "2", "", "", "", "", "", "", "One more."]]
+    response = upload(client, naryn, fill(workbook, more), follow_redirects=True)
+    assert b"Imported 1 comment(s); 3 row(s) were already imported." in response.data
+    assert len(comments(app)) == 4
+
+
+def kit_bytes(client, naryn, rows=KIT_ROWS) -> bytes:
+    return fill(download_kit(client, naryn), rows)
+
+
+def with_member(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w",
+                                                                   zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename != name:
+                dst.writestr(item.filename, src.read(item.filename))
+        dst.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("craft,message", [
+    (lambda d: b"%PDF-1.4 not a workbook", "not an Excel workbook"),
+    (lambda d: with_member(d, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0"), "macros"),
+    (lambda d: with_member(d, "xl/media/big.bin", b"\0" * (20 * 1024 * 1024)), "zip bomb"),
+    (lambda d: with_member(d, "xl/sharedStrings.xml",
+                           b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">'
+                           b'<!ENTITY b "&a;&a;&a;&a;">]><sst><si><t>&b;</t></si></sst>'),
+     "entity"),
+    (lambda d: d + b"\0" * (6 * 1024 * 1024), "too large"),
+])
+def test_hostile_kits_are_refused_with_a_message_and_nothing_imported(
+        client, login, app, naryn, craft, message):
+    login("moderator")
+    response = upload(client, naryn, craft(kit_bytes(client, naryn)))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert comments(app) == []
+    with app.app_context():
+        assert db.session().scalar(select(ImportBatch)) is None
+
+
+def test_too_many_rows_refused(client, login, app, naryn, monkeypatch):
+    from consult import uploads
+    monkeypatch.setattr(uploads, "MAX_ROWS", 2)
+    login("moderator")
+    response = upload(client, naryn, kit_bytes(client, naryn))
+    assert b"too many rows" in response.data
+    assert comments(app) == []
+
+
+def test_control_characters_in_a_kit_are_stripped(client, login, app, naryn):
+    """Excel keeps control characters in shared strings as _xHHHH_ escapes."""
+    login("moderator")
+    data = kit_bytes(client, naryn, [["sample-programme", "1", "", "", "", "", "", "",
+                                      "PLACEHOLDER"]])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {name: z.read(name) for name in
+                 ("xl/worksheets/sheet1.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels")}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        b't="inlineStr"><is><t>PLACEHOLDER</t></is>', b't="s"><v>0</v>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org'
+        b'/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        b"</Relationships>")
+    parts["xl/sharedStrings.xml"] = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        b'uniqueCount="1"><si><t>Bell_x0007_ here_x000B_</t></si></sst>')
+    for name, content in parts.items():
+        data = with_member(data, name, content)
+    response = upload(client, naryn, data, follow_redirects=True)
+    assert b"Imported 1 comment(s)" in response.data
+    assert comments(app)[0].body == "Bell here"
+
+
+def test_import_hearing_command(runner, client, login, app, naryn, tmp_path):
+    login("moderator")
+    workbook = download_kit(client, naryn)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(fill(workbook, [["sample-programme", "99", "", "", "", "", "", "", ""]]))
+    result = runner.invoke(args=["import-hearing", str(naryn), str(bad)])
+    assert result.exit_code == 1
+    assert "row 2, Clause: Unknown clause" in result.output
+    assert "row 2, Comment: The comment is empty." in result.output
+    assert comments(app) == []
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(fill(workbook, KIT_ROWS))
+    result = runner.invoke(args=["import-hearing", str(naryn), str(good)])
+    assert result.exit_code == 0, result.output
+    assert "3 comment(s) imported" in result.output
+    result = runner.invoke(args=["import-hearing", str(naryn), str(good)])
+    assert result.exit_code == 0 and "nothing was added" in result.output
+    assert len(comments(app, hearing_id=naryn)) == 3
+    notxlsx = tmp_path / "x.xlsx"
+    notxlsx.write_bytes(b"hello")
+    result = runner.invoke(args=["import-hearing", str(naryn), str(notxlsx)])
+    assert result.exit_code == 1 and "not an Excel workbook" in result.output
+
+
+EXPORT = ("Timestamp;Пункт;Комментарий;ФИО;Организация\n"
+          "6/12/2025 14:03:22;2;Предлагаю расширить заказник;Асель;BIOM\n"
+          "6/13/2025 09:00:00;;Общий комментарий;;\n")
+
+
+def test_form_export_import_with_mapping_and_original_dates(client, login, app, naryn):
+    login("moderator")
+    response = client.post("/en/hearings/form-import", data={
+        "file": (io.BytesIO(EXPORT.encode("cp1251")), "export.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    mapping_url = response.location
+    page = client.get(mapping_url).get_data(as_text=True)
+    assert "2 data row(s)" in page and "Комментарий" in page
+    mapping = {"document": "sample-programme", "language": "ru", "clause": "1", "comment": "2",
+               "name": "3", "organisation": "4", "date": "0"}
+    preview = client.post(mapping_url, data={**mapping, "preview": "Preview"})
+    text = preview.get_data(as_text=True)
+    assert "Предлагаю расширить заказник" in text and "12.06.2025 14:03" in text
+    assert comments(app) == []  # a preview imports nothing
+    client.post(mapping_url, data={**mapping, "confirm": "Import"})
+    saved = comments(app, channel="form-import")
+    assert [(c.clause_key, c.author_name, c.organisation, c.received_at, c.language)
+            for c in saved] == [
+        ("2", "Асель", "BIOM", datetime(2025, 6, 12, 8, 3, 22), "ru"),
+        (None, "", "", datetime(2025, 6, 13, 3, 0), "ru")]
+    client.post(mapping_url, data={**mapping, "confirm": "Import"})
+    assert len(comments(app)) == 2  # idempotent
+
+
+def test_form_export_with_bad_rows_lists_them_and_imports_nothing(client, login, app, naryn):
+    login("moderator")
+    bad = EXPORT + "yesterday;77;Text;;\n"
+    response = client.post("/en/hearings/form-import", data={
+        "file": (io.BytesIO(bad.encode("utf-8-sig")), "export.csv")},
+        content_type="multipart/form-data")
+    mapping = {"document": "sample-programme", "language": "ru", "clause": "1", "comment": "2",
+               "name": "3", "organisation": "4", "date": "0", "confirm": "Import"}
+    page = client.post(response.location, data=mapping).get_data(as_text=True)
+    assert "<tr><td>4</td><td>Clause</td><td>Unknown clause" in page
+    assert "<tr><td>4</td><td>date</td><td>Not a date." in page
+    assert comments(app) == []
+
+
+def test_form_export_upload_refuses_hostile_files(client, login, naryn):
+    login("moderator")
+    response = client.post("/en/hearings/form-import", data={
+        "file": (io.BytesIO(b"PK\x03\x04broken"), "export.xlsx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200 and b"not an Excel workbook" in response.data
+    assert client.get("/en/hearings/form-import/" + "0" * 64).status_code == 404
+    assert client.get("/en/hearings/form-import/../../secret_key").status_code == 404
