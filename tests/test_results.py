@@ -79,6 +79,9 @@ def test_publish_allowed_once_every_comment_is_answered_then_unpublish(
     assert published is not None
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "results.publish"))
     assert session.scalar(select(Document)).public_revision >= 1
+    page = client.get("/en/results/sample-programme/").get_data(as_text=True)
+    assert page.count("One of 2 identical or near-identical comments") == 2
+    assert page.count("Same text.") == 2 and page.count(">Noted</dd>") == 2
     client.post("/en/results/unpublish")
     session.expire_all()
     assert consultation(session).results_published_at is None

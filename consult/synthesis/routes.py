@@ -300,6 +300,7 @@ from flask import (abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _  # noqa: E402
 from flask_login import current_user  # noqa: E402
 from flask_wtf import FlaskForm  # noqa: E402
+from operator import itemgetter  # noqa: E402
 from werkzeug.routing import BuildError  # noqa: E402
 
 from .. import db  # noqa: E402
@@ -376,8 +377,8 @@ def results_csv():
     from .rows import COLUMNS, iter_rows
     lang = current_lang()
     header = [str(label) for _code, label in COLUMNS]
-    rows = ([row[code] for code, _label in COLUMNS]
-            for row in iter_rows(session, lang=lang, public=True))
+    cells = itemgetter(*(code for code, _label in COLUMNS))
+    rows = map(cells, iter_rows(session, lang=lang, public=True))
     response = HttpResponse(stream_with_context(publishing.csv_chunks(header, rows)),
                              mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="synthesis-{lang}.csv"'
