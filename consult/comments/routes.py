@@ -11,6 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import db
@@ -42,6 +43,22 @@ class CommentSection:
     accepting: bool
     status: int = 200
     response: Response | None = field(default=None)
+
+    def fields_html(self) -> Markup:
+        """The form's fields; a blank form's come from a per-language cache, since
+        rendering a dozen translated widgets is most of a clause page's cost."""
+        if self.form.is_submitted() or self.form.errors:
+            return Markup(render_template("comments/_form_fields.html", form=self.form))
+        lang = current_lang()
+        html = _blank_fields.get(lang)
+        if html is None:
+            html = _blank_fields[lang] = Markup(
+                render_template("comments/_form_fields.html", form=self.form))
+        return html
+
+
+# Rendered fields of a blank comment form, by language (labels only; no per-user data).
+_blank_fields: dict[str, Markup] = {}
 
 
 def comment_section(document: Document, clause: Clause | None = None) -> CommentSection:

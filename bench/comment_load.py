@@ -1,0 +1,245 @@
+"""Load test of the comment form: gunicorn (2 workers) on SQLite, 16 concurrent citizens.
+
+Each simulated citizen keeps its cookies, opens a clause page, takes the CSRF token from
+the form and posts a comment through it, as a browser does. Prints accepted comments per
+second, p50/p99 latency of the comment POST, and checks that the database holds exactly
+as many comments as receipts were returned.
+
+    .venv/bin/python bench/comment_load.py [--comments 2000] [--clients 16] [--workers 2]
+
+Target: at least 150 comments/s, p99 under 250 ms, nothing lost.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATE, TARGET_P99_MS = 150.0, 250.0
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+RECEIPT = re.compile(r"/receipts/([A-Za-z0-9_-]+)/$")
+
+
+def prepare(database_url: str) -> list[str]:
+    """Build the database with the demonstration drafts, open for comments; return the
+    clause page paths to comment on."""
+    from sqlalchemy import select
+
+    from consult import create_app, db
+    from consult.consultations import set_period
+    from consult.drafts.load import import_paths
+    from consult.drafts.services import current_consultation
+    from consult.models import Base, Clause, Document
+    from consult.timeutil import utcnow
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
+    Base.metadata.create_all(app.extensions["consult.engine"])
+    with app.app_context():
+        session = db.session()
+        _outcomes, problems = import_paths(session, [str(ROOT / "drafts")])
+        assert not problems, problems
+        set_period(session, current_consultation(session), utcnow() - timedelta(days=1),
+                   utcnow() + timedelta(days=30), actor=None)
+        session.commit()
+        rows = session.execute(select(Document.slug, Clause.key).join(
+            Clause, Clause.version_id == Document.current_version_id)).all()
+    app.extensions["consult.engine"].dispose()
+    return [f"/ky/documents/{slug}/{key}/" for slug, key in rows]
+
+
+def count_comments(database_url: str) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from consult.models import Comment
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        n = conn.scalar(select(func.count()).select_from(Comment))
+    engine.dispose()
+    return n
+
+
+def start_redis() -> tuple[subprocess.Popen | None, str]:
+    """A private Redis for the rate limiter, as in production with several workers (memory
+    storage counts per worker); falls back to memory storage when Redis is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, "memory://"
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, f"redis://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    return None, "memory://"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the receipt address is in Location; no need to fetch it
+
+
+def wait_until_up(base: str, path: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited; see its output above")
+        try:
+            urllib.request.urlopen(base + path, timeout=5).read()
+            return
+        except OSError:  # not listening yet, or still starting
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def browser(ident: int) -> urllib.request.OpenerDirector:
+    """A fresh browser: its own cookie jar (session, CSRF token), redirects not followed."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+    opener.addheaders = [("User-Agent", f"comment-load/{ident}")]
+    return opener
+
+
+def citizen(base: str, paths: list[str], jobs: list[int], lock: threading.Lock,
+            latencies: list[float], receipts: list[str], failures: list[str], ident: int,
+            visit_every: int):
+    """One client: open a clause page in a fresh browser, take the form's CSRF token and
+    post a comment; a new visit (fresh cookies, page fetched again) every ``visit_every``
+    comments, the comments in between posted from the clause pages the visitor moves to."""
+    done, token, opener = 0, "", None
+    while True:
+        with lock:
+            if not jobs:
+                return
+            n = jobs.pop()
+        path = paths[n % len(paths)]
+        try:
+            if done % visit_every == 0:
+                opener = browser(ident * 100_000 + done)
+                page = opener.open(base + path, timeout=30).read().decode()
+                token = TOKEN.search(page).group(1)
+            done += 1
+            data = urllib.parse.urlencode({
+                "csrf_token": token, "body": f"Load test comment {n} from client {ident}.\n"
+                "Токойлорду коргоо керек.", "author_name": f"Citizen {n}", "organisation": "",
+                "category": "individual", "region": "naryn", "gender": "", "email": "",
+                "consent": "anonymous", "website": ""}).encode()
+            started = time.perf_counter()
+            try:
+                opener.open(base + path, data=data, timeout=30)
+                failures.append(f"{n}: no redirect")
+                continue
+            except urllib.error.HTTPError as answer:
+                elapsed = time.perf_counter() - started
+                location = answer.headers.get("Location", "")
+                if answer.code != 302 or not RECEIPT.search(location):
+                    failures.append(f"{n}: HTTP {answer.code}")
+                    continue
+            with lock:
+                latencies.append(elapsed)
+                receipts.append(RECEIPT.search(location).group(1))
+        except Exception as error:  # a lost comment is reported, not hidden
+            failures.append(f"{n}: {error!r}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
+        else (values[0] if values else float("nan"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--comments", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--visit-every", type=int, default=1, metavar="N",
+                        help="fetch the page (new browser, new token) before every N-th "
+                        "comment; 1 = before every comment")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="comment-load-"))
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    paths = prepare(database_url)
+    redis, storage = start_redis()
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench-secret",
+               COMMENT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI=storage)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, paths[0], server)
+        jobs = list(range(args.comments))[::-1]
+        lock = threading.Lock()
+        latencies: list[float] = []
+        receipts: list[str] = []
+        failures: list[str] = []
+        threads = [threading.Thread(target=citizen, args=(
+            base, paths, jobs, lock, latencies, receipts, failures, i, args.visit_every))
+            for i in range(args.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
+
+    stored = count_comments(database_url)
+    rate = len(receipts) / elapsed
+    p50 = percentile(latencies, 50) * 1000
+    p99 = percentile(latencies, 99) * 1000
+    lost = args.comments - len(receipts)
+    ok = rate >= TARGET_RATE and p99 < TARGET_P99_MS and stored == len(receipts) == \
+        len(set(receipts)) and lost == 0
+    print(f"comment load: {args.comments} comments, {args.clients} clients, "
+          f"gunicorn {args.workers} workers, SQLite WAL, rate limit storage "
+          f"{storage.split(':')[0]}, a page fetched before every {args.visit_every} comment(s)")
+    print(f"  accepted comments/s: {rate:8.1f}   (target >= {TARGET_RATE:.0f})")
+    print(f"  POST latency p50:    {p50:8.1f} ms")
+    print(f"  POST latency p99:    {p99:8.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
+    print(f"  receipts returned:   {len(receipts):8d}   distinct: {len(set(receipts))}")
+    print(f"  comments in database:{stored:8d}   (must equal receipts)")
+    print(f"  failed requests:     {len(failures):8d}" + (f"  e.g. {failures[:3]}"
+                                                         if failures else ""))
+    print("  RESULT:", "target met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
