@@ -109,9 +109,7 @@ def answer(comment_id: int):
         status_code = 400
     group_size = (session.scalar(_select(_func.count()).where(
         _Comment.group_id == comment.group_id)) if comment.group_id else 0)
-    next_unanswered = _services.desk_page(
-        session, comment.document, {"unanswered": True}, 1, per_page=2).rows
-    next_unanswered = next((c for c, *_rest in next_unanswered if c.id != comment.id), None)
+    next_unanswered = _services.next_unanswered(session, comment)
     return _render("synthesis/desk_answer.html", comment=comment, form=form,
                    current=current, conflict=conflict, group_size=group_size,
                    history=_services.answer_history(session, comment),

@@ -323,14 +323,13 @@ class DeskPage:
 
 
 def _desk_query(document: Document, filters: dict):
-    """Comments of ``document`` with their clause position and both possible answers."""
-    own = aliased(Response)
-    grp = aliased(Response)
-    status = case((Comment.group_id.is_not(None), grp.status), else_=own.status)
+    """Comment ids of ``document`` matching ``filters``, and their document order.
+
+    The answers are joined only when a filter needs them: most pages sort and count
+    comments alone, on the (document, clause) index.
+    """
     clause = aliased(Clause)
-    query = (select(Comment, own, grp)
-             .outerjoin(own, own.comment_id == Comment.id)
-             .outerjoin(grp, grp.group_id == Comment.group_id)
+    query = (select(Comment.id)
              .outerjoin(clause, and_(clause.version_id == document.current_version_id,
                                      clause.key == Comment.clause_key))
              .where(Comment.document_id == document.id))
@@ -344,15 +343,45 @@ def _desk_query(document: Document, filters: dict):
         query = query.where(Comment.hearing_id == filters["hearing"])
     if filters.get("category"):
         query = query.where(Comment.category == filters["category"])
-    if filters.get("status"):
-        query = query.where(status == filters["status"])
-    if filters.get("unanswered"):
-        query = query.where(status.is_(None))
+    if filters.get("status") or filters.get("unanswered"):
+        own, grp = aliased(Response), aliased(Response)
+        status = case((Comment.group_id.is_not(None), grp.status), else_=own.status)
+        query = (query.outerjoin(own, own.comment_id == Comment.id)
+                 .outerjoin(grp, grp.group_id == Comment.group_id))
+        if filters.get("status"):
+            query = query.where(status == filters["status"])
+        if filters.get("unanswered"):
+            query = query.where(status.is_(None))
     # Document order: whole-document comments first, then clause by clause (clauses
     # missing from the current version last), oldest comment first within a clause.
     order = (case((Comment.clause_key.is_(None), 0), (clause.position.is_(None), 2), else_=1),
              clause.position, Comment.clause_key, Comment.id)
-    return query, status, order
+    return query, order
+
+
+def document_counts(session: Session, document: Document) -> dict:
+    """Comments received on ``document``, answered (own or group answer) and unanswered."""
+    received = session.scalar(select(func.count()).where(Comment.document_id == document.id))
+    own = session.scalar(select(func.count()).select_from(Comment).join(
+        Response, Response.comment_id == Comment.id).where(
+        Comment.document_id == document.id, Comment.group_id.is_(None)))
+    grouped = session.scalar(select(func.count()).select_from(Comment).join(
+        Response, Response.group_id == Comment.group_id).where(
+        Comment.document_id == document.id, Comment.group_id.is_not(None)))
+    return {"total": received, "answered": own + grouped,
+            "unanswered": received - own - grouped}
+
+
+def next_unanswered(session: Session, comment: Comment) -> Comment | None:
+    """The next comment of the same document, by id, that has no answer yet."""
+    own_answer = select(Response.id).where(Response.comment_id == Comment.id).exists()
+    group_answer = select(Response.id).where(Response.group_id == Comment.group_id).exists()
+    return session.scalar(
+        select(Comment).where(
+            Comment.document_id == comment.document_id, Comment.id > comment.id,
+            or_(and_(Comment.group_id.is_(None), ~own_answer),
+                and_(Comment.group_id.is_not(None), ~group_answer)))
+        .order_by(Comment.id).limit(1))
 
 
 def clean_filters(args) -> dict:
@@ -380,27 +409,33 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
               per_page: int = DESK_PER_PAGE) -> DeskPage:
     """One page of the desk: the filtered comments in document order and the counts.
 
-    Three queries whatever the page size (rows, filtered count, document counts) plus one
-    for the group sizes on the page: no query per comment.
+    A fixed number of queries whatever the page size (ids in order, filtered count,
+    comments, answers, group sizes, document counts): no query per comment.
     """
-    query, status, order = _desk_query(document, filters)
+    query, order = _desk_query(document, filters)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = session.execute(query.order_by(*order).offset((page - 1) * per_page)
-                           .limit(per_page)
-                           .options(selectinload(Comment.hearing))).all()
-    group_ids = {c.group_id for c, _own, _grp in rows if c.group_id is not None}
-    sizes = dict(session.execute(
-        select(Comment.group_id, func.count()).where(Comment.group_id.in_(group_ids))
-        .group_by(Comment.group_id)).all()) if group_ids else {}
-    all_query, all_status, _order = _desk_query(document, {})
-    counted = all_query.with_only_columns(func.count(), func.count(all_status))
-    received, answered = session.execute(counted).one()
-    return DeskPage(
-        rows=[(c, own, grp, sizes.get(c.group_id, 0)) for c, own, grp in rows],
-        total=total, page=page, pages=pages,
-        counts={"total": received, "answered": answered, "unanswered": received - answered})
+    ids = list(session.scalars(query.order_by(*order).offset((page - 1) * per_page)
+                               .limit(per_page)))
+    comments = {c.id: c for c in session.scalars(
+        select(Comment).where(Comment.id.in_(ids)).options(selectinload(Comment.hearing)))}
+    own = {r.comment_id: r for r in session.scalars(
+        select(Response).where(Response.comment_id.in_(ids)))} if ids else {}
+    group_ids = {c.group_id for c in comments.values() if c.group_id is not None}
+    grp, sizes = {}, {}
+    if group_ids:
+        grp = {r.group_id: r for r in session.scalars(
+            select(Response).where(Response.group_id.in_(group_ids)))}
+        sizes = dict(session.execute(
+            select(Comment.group_id, func.count()).where(Comment.group_id.in_(group_ids))
+            .group_by(Comment.group_id)).all())
+    rows = []
+    for comment_id in ids:
+        c = comments[comment_id]
+        rows.append((c, own.get(c.id), grp.get(c.group_id), sizes.get(c.group_id, 0)))
+    return DeskPage(rows=rows, total=total, page=page, pages=pages,
+                    counts=document_counts(session, document))
 
 
 def answer_history(session: Session, comment: Comment) -> list[AuditEvent]:
