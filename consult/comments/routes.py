@@ -82,6 +82,9 @@ def comment_section(document: Document, clause: Clause | None = None) -> Comment
 
 def _handle_post(session, section: CommentSection, target) -> None:
     if not section.form.validate():
+        # Said at the top as well: on a phone the form may be far below.
+        flash(_("Your comment was not sent. Please correct what is marked in the form."),
+              "error")
         section.status = 400
         return
     try:
