@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,18 +78,22 @@ def _join_similar(texts: list[str], parent: list[int], threshold: int) -> None:
             hits.update(postings[w])
         # A near-identical text shares most of these words, not just one of them.
         needed = min(MIN_SHARED, len(keys))
+        candidates = {}
         for j, count in hits.items():
-            if count < needed:
-                continue
-            if j == i or _find(parent, j) == root:
+            if count < needed or j == i or _find(parent, j) == root:
                 continue
             other = len(texts[j])
-            if min(size, other) < factor * max(size, other):
-                continue
-            if fuzz.ratio(texts[i], texts[j], score_cutoff=threshold):
-                a, b = _find(parent, i), _find(parent, j)
+            if min(size, other) >= factor * max(size, other):
+                candidates[j] = texts[j]
+        if not candidates:
+            continue
+        # One call compares the text with every candidate, in C++.
+        for _text, _score, j in process.extract(texts[i], candidates, scorer=fuzz.ratio,
+                                                score_cutoff=threshold, limit=None):
+            a, b = _find(parent, i), _find(parent, j)
+            if a != b:
                 parent[max(a, b)] = min(a, b)
-                root = _find(parent, i)
+        root = _find(parent, i)
 
 
 def cluster(items: list[tuple[int, str]], threshold: int = THRESHOLD) -> list[list[int]]:
