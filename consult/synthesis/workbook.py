@@ -59,6 +59,11 @@ COLUMN_WIDTHS = {"no": 7, "comment_id": 10, "document": 28, "version": 8, "claus
                  "group": 8, "group_size": 8, "status": 22, "rationale": 50, "change": 40,
                  "responded_by": 18, "responded_at": 17}
 DATE_COLUMNS = ("received", "responded_at")
+# Columns whose values people wrote (or that are dates); the rest are numbers and labels.
+CAREFUL_COLUMNS = frozenset(("document", "clause", "clause_excerpt", "comment", "hearing",
+                             "commenter", "rationale", "change", "responded_by",
+                             *DATE_COLUMNS))
+RISKY_FIRST = frozenset("=+-@\t\r#")
 BOLD = Font(bold=True)
 
 
@@ -97,7 +102,8 @@ def cell_value(ws, value):
     if kind is str:
         if ILLEGAL_CHARACTERS_RE.search(value) or len(value) > EXCEL_CELL_LIMIT:
             value = clean_text(value)
-        if value.startswith(FORMULA_STARTS) or value in ERROR_CODES:
+        if value[:1] in RISKY_FIRST and (value.startswith(FORMULA_STARTS)
+                                         or value in ERROR_CODES):
             cell = WriteOnlyCell(ws)
             cell.value = value
             cell.data_type = "s"  # after the value: assigning it re-guesses the type
@@ -218,10 +224,18 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
     labels = [f"{label} ({TIMEZONE})" if code in DATE_COLUMNS else label
               for code, label in COLUMNS]
     header(ws, labels)
+    # Only columns that can hold people's text (or dates) need the careful writer; numbers
+    # and our own labels go straight through, which keeps the export near bare openpyxl.
+    careful = [i for i, code in enumerate(codes) if code in CAREFUL_COLUMNS]
     count = 0
     for row, meta in iter_records(session, lang=lang, public=public,
                                   document_slug=document_slug):
-        ws.append([cell_value(ws, row[code]) for code in codes])
+        values = [row[code] for code in codes]
+        for i in careful:
+            value = values[i]
+            if value:
+                values[i] = cell_value(ws, value)
+        ws.append(values)
         tally.add(row, meta)
         count += 1
     last = get_column_letter(len(codes))
