@@ -73,5 +73,6 @@ def sign_in(live_server):
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        # Signing in redirects away from the login page; a refusal stays on it.
+        page.wait_for_url(lambda url: "/login" not in url)
     return do
