@@ -91,6 +91,7 @@ STAFF_LINKS = (
     ("hearings.statistics", _l("Participation"), ("moderator", "drafter")),
     ("synthesis.desk", _l("Drafting desk"), ("drafter",)),
     ("accounts.consultation", _l("Consultation settings"), ()),
+    ("synthesis.publish", _l("Publish results"), ()),
     ("accounts.users", _l("Users"), ()),
     ("accounts.audit", _l("Audit log"), ("moderator",)),
 )
