@@ -17,7 +17,7 @@ import openpyxl
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from .. import audit
 from ..config import LANGUAGES, TIMEZONE
@@ -354,7 +354,9 @@ def apply_answers(session: Session, data: bytes, actor: User | None,
 def _load_comments(session: Session, ids: list[int]) -> dict[int, Comment]:
     found = {}
     for start in range(0, len(ids), CHUNK):
+        # Documents and groups preloaded: save_answer bumps one and may attach to the other.
         for comment in session.scalars(select(Comment).where(
-                Comment.id.in_(ids[start:start + CHUNK]))):
+                Comment.id.in_(ids[start:start + CHUNK])).options(
+                selectinload(Comment.document), selectinload(Comment.group))):
             found[comment.id] = comment
     return found
