@@ -68,11 +68,14 @@ def page(browser):
 @pytest.fixture
 def sign_in(live_server):
     """Sign a browser page in through the real login form."""
-    def do(page, email: str, password: str = "correct horse battery", lang: str = "en"):
+    def do(page, email: str, password: str = "correct horse battery", lang: str = "en",
+           expect_success: bool = True):
         page.goto(f"{live_server}/{lang}/login")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
-        page.keyboard.press("Enter")
-        # Signing in redirects away from the login page; a refusal stays on it.
-        page.wait_for_url(lambda url: "/login" not in url)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        if expect_success:
+            # Signing in redirects away from the login page; a refusal stays on it.
+            page.wait_for_url(lambda url: "/login" not in url)
     return do

@@ -24,7 +24,8 @@ def test_sign_in_see_staff_menu_and_sign_out(page, live_server, make_user, sign_
 
 def test_wrong_password_shows_the_generic_error(page, live_server, make_user, sign_in):
     make_user("drafter", email="drafter@example.org")
-    sign_in(page, "drafter@example.org", password="not the password", lang="ky")
+    sign_in(page, "drafter@example.org", password="not the password", lang="ky",
+            expect_success=False)
     expect(page).to_have_url(re.compile(r"/ky/login$"))
     expect(page.locator(".field-error")).to_be_visible()
     expect(page.locator("nav.staff")).to_have_count(0)
