@@ -5,6 +5,7 @@ call ``comment_section``; receipts and moderation are this blueprint's own pages
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -38,7 +39,7 @@ def client_key() -> str:
 class CommentSection:
     """What a clause or document page shows below the text: comments and the form."""
     form: CommentForm
-    comments: list[Comment]
+    comments_html: Markup
     consultation: Consultation
     accepting: bool
     status: int = 200
@@ -68,16 +69,38 @@ def comment_section(document: Document, clause: Clause | None = None) -> Comment
     rendered with ``status`` (400 for a refused form, 403 outside the period).
     """
     session = db.session()
-    consultation = session.get(Consultation, document.consultation_id)
+    consultation = document.consultation
     form = CommentForm()
-    section = CommentSection(form, [], consultation, consultation.is_open())
+    section = CommentSection(form, Markup(), consultation, consultation.is_open())
     if request.method == "POST":
         _handle_post(session, section, clause or document)
         if section.response is not None:
             return section
-    section.comments = services.published_comments(
-        session, document.id, clause.key if clause is not None else None)
+    section.comments_html = published_html(document, clause.key if clause else None)
     return section
+
+
+# Rendered lists of published comments, keyed by what they depend on: the document's
+# public_revision changes whenever a comment is published or hidden, in every worker.
+# (The version's import time is in the key so that a rebuilt database never meets an
+# older list with the same ids.)
+_published: OrderedDict[tuple, Markup] = OrderedDict()
+PUBLISHED_CACHE_SIZE = 512
+
+
+def published_html(document: Document, clause_key: str | None) -> Markup:
+    """The published comments on a clause (or the whole document), newest first, as HTML."""
+    version = document.current_version
+    key = (document.id, version.id, version.imported_at, document.public_revision,
+           clause_key, current_lang())
+    html = _published.get(key)
+    if html is None:
+        comments = services.published_comments(db.session(), document.id, clause_key)
+        html = _published[key] = Markup(render_template("comments/_published.html",
+                                                        comments=comments))
+        while len(_published) > PUBLISHED_CACHE_SIZE:
+            _published.popitem(last=False)
+    return html
 
 
 def _handle_post(session, section: CommentSection, target) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import Clause, Comment, Consultation, Document, DocumentVersion, Hearing
 
@@ -21,9 +21,10 @@ def documents(session: Session, consultation: Consultation) -> list[Document]:
 
 
 def document_by_slug(session: Session, slug: str) -> Document | None:
+    # One query: the document pages and the comment form need all three on every request.
     return session.scalar(
         select(Document).where(Document.slug == slug)
-        .options(selectinload(Document.current_version)))
+        .options(joinedload(Document.current_version), joinedload(Document.consultation)))
 
 
 def version_with_clauses(session: Session, version_id: int) -> DocumentVersion:
