@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
 from ..models import Clause, Comment, Consultation, Document, DocumentVersion, Hearing
 
@@ -39,7 +39,9 @@ def clause_by_key(session: Session, version_id: int, key: str) -> Clause | None:
 
 def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
     """The clauses before and after ``clause`` in its version."""
-    base = select(Clause).where(Clause.version_id == clause.version_id)
+    # Only the keys are shown: leave the texts in every language unloaded.
+    base = select(Clause).options(load_only(Clause.key, Clause.position)).where(
+        Clause.version_id == clause.version_id)
     before = session.scalar(base.where(Clause.position < clause.position)
                             .order_by(Clause.position.desc()).limit(1))
     after = session.scalar(base.where(Clause.position > clause.position)
