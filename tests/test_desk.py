@@ -193,3 +193,21 @@ def _drafter_id(session):
 def test_answer_page_of_unknown_comment_is_404(client, login):
     login("drafter")
     assert client.get("/en/desk/comments/999999/").status_code == 404
+
+
+def test_desk_pages_follow_document_order_across_clauses(desk, session):
+    from consult.synthesis.services import desk_page
+    document, _hearing, c = desk
+    extra = [add_comment(session, document, "1", f"Second on clause one {n}") for n in range(3)]
+    expected = [c["whole"].id, c["online"].id, c["hidden"].id, *(x.id for x in extra),
+                c["oral"].id, c["written"].id, c["email"].id]
+    seen = []
+    for page in (1, 2, 3, 4):
+        result = desk_page(session, document, {}, page, per_page=3)
+        assert (result.total, result.pages, result.page) == (9, 3, min(page, 3))
+        if page <= 3:
+            seen += [comment.id for comment, *_rest in result.rows]
+    assert seen == expected
+    # Filtered pages keep the order too (answers joined).
+    unanswered = desk_page(session, document, {"unanswered": True}, 2, per_page=4)
+    assert [comment.id for comment, *_rest in unanswered.rows] == expected[4:8]

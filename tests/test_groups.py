@@ -167,3 +167,21 @@ def test_groups_page_confirm_split_merge_through_http(client, login, session, do
     assert session.get(Comment, a.id).group_id is None
     assert session.get(Comment, a.id).answer.status == "noted"
     assert session.scalar(select(Response).where(Response.comment_id == a.id))
+
+
+def test_groups_page_of_a_large_document_asks_for_a_clause(client, login, session, doc,
+                                                           monkeypatch):
+    a, b = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(2))
+    c, d = (add_comment(session, doc, None, "Весь документ: " + CAMPAIGN) for _ in range(2))
+    add_comment(session, doc, "2", "Один комментарий к пункту 2.")
+    monkeypatch.setattr(groups, "WHOLE_DOCUMENT_LIMIT", 3)
+    login("drafter")
+    html = client.get(f"/en/desk/groups/?doc={doc.slug}").get_data(as_text=True)
+    # Nothing compared: the clauses with at least two ungrouped comments, to choose from.
+    assert 'name="comment"' not in html and "choose a clause" in html
+    assert "clause=1" in html and "2 ungrouped comments" in html
+    assert "clause=2" not in html
+    one = client.get(f"/en/desk/groups/?doc={doc.slug}&clause=1").get_data(as_text=True)
+    assert set(map(int, re.findall(r'name="comment" value="(\d+)"', one))) == {a.id, b.id}
+    whole = client.get(f"/en/desk/groups/?doc={doc.slug}&clause=-").get_data(as_text=True)
+    assert set(map(int, re.findall(r'name="comment" value="(\d+)"', whole))) == {c.id, d.id}

@@ -8,13 +8,14 @@ and every member keeps its own row. This module only *suggests*; the drafter con
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Comment
@@ -24,9 +25,6 @@ THRESHOLD = 90
 # Below this length a single changed letter already changes the meaning ("да" / "нет"
 # are far apart anyway, but "agree" / "agreed" are not worth a fuzzy guess): exact only.
 MIN_FUZZY_LENGTH = 12
-# How many of a text's rarest words pick the texts it is compared with.
-BLOCK_WORDS = 4
-MIN_SHARED = 2
 
 # Latin letters that look like Cyrillic ones, which copy-paste campaigns mix freely.
 LOOKALIKES = str.maketrans({
@@ -52,48 +50,48 @@ def _find(parent: list[int], i: int) -> int:
 def _join_similar(texts: list[str], parent: list[int], threshold: int) -> None:
     """Union the indexes of ``texts`` whose fuzz.ratio reaches ``threshold``.
 
-    Comparing every pair is quadratic (minutes for thousands of distinct texts), so pairs
-    are blocked: two near-identical texts share most words, so each text is compared
-    only with the texts holding at least MIN_SHARED of its BLOCK_WORDS rarest shared
-    words, and only when their lengths allow the threshold at all
-    (ratio >= t needs short/long >= t / (200 - t)).
+    Every pair whose lengths allow the threshold at all (ratio >= t needs
+    short/long >= t / (200 - t)) is compared, except two texts already joined: with
+    the texts sorted by length, each text's possible partners are one slice, and a
+    campaign's variants, once joined, are not compared with each other again. The
+    comparisons run in rapidfuzz (C++), one call per text. The letters are first
+    renumbered below 256, which keeps every ratio and makes rapidfuzz's lookups cheap.
     """
-    words = [{w for w in text.split() if len(w) >= 3} if len(text) >= MIN_FUZZY_LENGTH
-             else set() for text in texts]
-    postings: dict[str, list[int]] = defaultdict(list)
-    for i, ws in enumerate(words):
-        for w in ws:
-            postings[w].append(i)
+    order = sorted((i for i, text in enumerate(texts) if len(text) >= MIN_FUZZY_LENGTH),
+                   key=lambda i: len(texts[i]))
+    if len(order) < 2:
+        return
+    letters = sorted(set().union(*(texts[i] for i in order)))
+    table = {ord(c): n for n, c in enumerate(letters)} if len(letters) <= 256 else {}
+    compact = [texts[i].translate(table) for i in order]
+    lengths = [len(text) for text in compact]
     factor = threshold / (200 - threshold)
-    for i, ws in enumerate(words):
-        if not ws:
+    # label[k] names the component of compact[k]; a union relabels the smaller one.
+    label = list(range(len(order)))
+    members = {k: [k] for k in range(len(order))}
+    for k, text in enumerate(compact):
+        end = bisect.bisect_right(lengths, len(text) / factor)
+        own = label[k]
+        partners = [m for m in range(k + 1, end) if label[m] != own]
+        if not partners:
             continue
-        # A word only this text has finds no partner: the rarest *shared* words block.
-        keys = sorted((w for w in ws if len(postings[w]) > 1),
-                      key=lambda w: (len(postings[w]), w))[:BLOCK_WORDS]
-        root = _find(parent, i)
-        size = len(texts[i])
-        hits: Counter[int] = Counter()
-        for w in keys:
-            hits.update(postings[w])
-        # A near-identical text shares most of these words, not just one of them.
-        needed = min(MIN_SHARED, len(keys))
-        candidates = {}
-        for j, count in hits.items():
-            if count < needed or j == i or _find(parent, j) == root:
+        for _text, _score, n in process.extract(
+                text, [compact[m] for m in partners], scorer=fuzz.ratio,
+                score_cutoff=threshold, limit=None):
+            a, b = label[k], label[partners[n]]
+            if a == b:
                 continue
-            other = len(texts[j])
-            if min(size, other) >= factor * max(size, other):
-                candidates[j] = texts[j]
-        if not candidates:
-            continue
-        # One call compares the text with every candidate, in C++.
-        for _text, _score, j in process.extract(texts[i], candidates, scorer=fuzz.ratio,
-                                                score_cutoff=threshold, limit=None):
-            a, b = _find(parent, i), _find(parent, j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-        root = _find(parent, i)
+            if len(members[a]) < len(members[b]):
+                a, b = b, a
+            moved = members.pop(b)
+            for m in moved:
+                label[m] = a
+            members[a].extend(moved)
+    for component in members.values():
+        if len(component) > 1:
+            root = min(order[m] for m in component)
+            for m in component:
+                parent[order[m]] = root
 
 
 def cluster(items: list[tuple[int, str]], threshold: int = THRESHOLD) -> list[list[int]]:
@@ -101,8 +99,7 @@ def cluster(items: list[tuple[int, str]], threshold: int = THRESHOLD) -> list[li
 
     ``items`` are (id, text) pairs. Returns groups of two or more ids, each sorted, the
     groups ordered by their first id. Identical normalised texts group first (a dict);
-    only the distinct texts are compared with rapidfuzz, in chunks of the matrix, and
-    only texts whose lengths allow the threshold at all.
+    only the distinct texts are compared with rapidfuzz (see _join_similar).
     """
     by_text: dict[str, list[int]] = defaultdict(list)
     for item_id, text in items:
@@ -153,3 +150,19 @@ def suggest(session: Session, document_id: int, clause_key: str | None = None,
             identical = len({texts[i] for i in ids}) == 1
             suggestions.append(Suggestion(key, ids, identical))
     return suggestions
+
+
+# Above this many ungrouped comments in a document, the groups page does not compare
+# every clause on each visit (a minute and more for 100,000 comments): it lists the
+# clauses with their counts and compares the one the drafter chooses.
+WHOLE_DOCUMENT_LIMIT = 3000
+
+
+def clause_counts(session: Session, document_id: int) -> list[tuple[str | None, int]]:
+    """(clause key, ungrouped comments that suggestions would compare) for each clause of
+    a document with at least two of them: one GROUP BY on the (document, clause) index."""
+    return [(key, count) for key, count in session.execute(
+        select(Comment.clause_key, func.count())
+        .where(Comment.document_id == document_id, Comment.group_id.is_(None),
+               Comment.state != "withdrawn")
+        .group_by(Comment.clause_key).order_by(Comment.clause_key)).all() if count > 1]

@@ -126,7 +126,14 @@ def groups():
     if document is None:
         return _render("synthesis/groups.html", documents=[], document=None)
     clause_key = (_request.args.get("clause") or "").strip()[:40] or None
-    suggestions = _groups.suggest(session, document.id, clause_key)
+    per_clause = None
+    if clause_key is None:
+        per_clause = _groups.clause_counts(session, document.id)
+        if sum(count for _key, count in per_clause) <= _groups.WHOLE_DOCUMENT_LIMIT:
+            per_clause = None  # small enough to compare every clause at once
+    whole = clause_key == "-"  # comments on the whole document, not on one clause
+    suggestions = [] if per_clause else _groups.suggest(
+        session, document.id, None if whole else clause_key, whole_document=whole)
     shown = suggestions[:100]
     ids = [i for s in shown for i in s.comment_ids[:20]]
     by_id = {c.id: c for c in session.scalars(
@@ -136,13 +143,14 @@ def groups():
     query = _select(_DuplicateGroup).where(_DuplicateGroup.document_id == document.id,
                                            _DuplicateGroup.members.any())
     if clause_key:
-        query = query.where(_DuplicateGroup.clause_key == clause_key)
+        query = query.where(_DuplicateGroup.clause_key.is_(None) if whole else
+                            _DuplicateGroup.clause_key == clause_key)
     confirmed = list(session.scalars(query.order_by(_DuplicateGroup.id).limit(200).options(
         _selectinload(_DuplicateGroup.members), _selectinload(_DuplicateGroup.response))))
     return _render("synthesis/groups.html", documents=documents, document=document,
                    version=document.current_version, clause_key=clause_key,
                    suggestions=shown, suggestion_total=len(suggestions), confirmed=confirmed,
-                   form=_GroupActionForm())
+                   per_clause=per_clause, form=_GroupActionForm())
 
 
 def _back_to_groups(document_slug=None):
