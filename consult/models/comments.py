@@ -44,7 +44,9 @@ class DuplicateGroup(Base):
 class Comment(Base):
     __tablename__ = "comment"
     __table_args__ = (
-        Index("ix_comment_document_clause_state", "document_id", "clause_key", "state"),
+        # Serves the published list under a clause (newest first) and the counts per clause.
+        Index("ix_comment_document_clause_state", "document_id", "clause_key", "state",
+              "received_at"),
         Index("ix_comment_state_received", "state", "received_at"),
     )
 
