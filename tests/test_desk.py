@@ -211,3 +211,11 @@ def test_desk_pages_follow_document_order_across_clauses(desk, session):
     # Filtered pages keep the order too (answers joined).
     unanswered = desk_page(session, document, {"unanswered": True}, 2, per_page=4)
     assert [comment.id for comment, *_rest in unanswered.rows] == expected[4:8]
+
+
+def test_next_unanswered_skips_answered_comments(desk, session):
+    from consult.synthesis.services import next_unanswered
+    _document, _hearing, c = desk
+    assert next_unanswered(session, c["oral"]).id == c["written"].id
+    assert next_unanswered(session, c["written"]).id == c["hidden"].id  # e-mail is answered
+    assert next_unanswered(session, c["whole"]) is None

@@ -340,8 +340,7 @@ def _desk_query(document: Document, filters: dict):
     if filters.get("category"):
         query = query.where(Comment.category == filters["category"])
     if filters.get("status") or filters.get("unanswered"):
-        own, grp = aliased(Response), aliased(Response)
-        status = case((Comment.group_id.is_not(None), grp.status), else_=own.status)
+        own, grp, status = _effective_status()
         query = (query.outerjoin(own, own.comment_id == Comment.id)
                  .outerjoin(grp, grp.group_id == Comment.group_id))
         if filters.get("status"):
@@ -362,29 +361,45 @@ def _clause_order(session: Session, document: Document, keys) -> list:
                                        (2, 0, k)))
 
 
+def _effective_status():
+    """The two outer joins that give a comment's answer status (its group's when grouped,
+    else its own; NULL when unanswered), as (own alias, group alias, status expression).
+    Joins on the unique response.comment_id / group_id indexes, no subquery per row."""
+    own, grp = aliased(Response), aliased(Response)
+    return own, grp, case((Comment.group_id.is_not(None), grp.status), else_=own.status)
+
+
 def document_counts(session: Session, document: Document) -> dict:
     """Comments received on ``document``, answered (own or group answer) and unanswered."""
-    received = session.scalar(select(func.count()).where(Comment.document_id == document.id))
-    own = session.scalar(select(func.count()).select_from(Comment).join(
-        Response, Response.comment_id == Comment.id).where(
-        Comment.document_id == document.id, Comment.group_id.is_(None)))
-    grouped = session.scalar(select(func.count()).select_from(Comment).join(
-        Response, Response.group_id == Comment.group_id).where(
-        Comment.document_id == document.id, Comment.group_id.is_not(None)))
-    return {"total": received, "answered": own + grouped,
-            "unanswered": received - own - grouped}
+    own, grp, status = _effective_status()
+    received, answered = session.execute(
+        select(func.count(), func.count(status)).select_from(Comment)
+        .outerjoin(own, own.comment_id == Comment.id)
+        .outerjoin(grp, grp.group_id == Comment.group_id)
+        .where(Comment.document_id == document.id)).one()
+    return {"total": received, "answered": answered, "unanswered": received - answered}
 
 
 def next_unanswered(session: Session, comment: Comment) -> Comment | None:
-    """The next comment of the same document, by id, that has no answer yet."""
-    own_answer = select(Response.id).where(Response.comment_id == Comment.id).exists()
-    group_answer = select(Response.id).where(Response.group_id == Comment.group_id).exists()
-    return session.scalar(
-        select(Comment).where(
-            Comment.document_id == comment.document_id, Comment.id > comment.id,
-            or_(and_(Comment.group_id.is_(None), ~own_answer),
-                and_(Comment.group_id.is_not(None), ~group_answer)))
-        .order_by(Comment.id).limit(1))
+    """The next comment of the same document, by id, that has no answer yet.
+
+    Walks the primary key onwards in chunks: filtering on the document would make the
+    database sort all of the document's comments first (slow with 100,000 of them).
+    """
+    own, grp, status = _effective_status()
+    after = comment.id
+    while True:
+        chunk = session.execute(
+            select(Comment.id, Comment.document_id, status)
+            .outerjoin(own, own.comment_id == Comment.id)
+            .outerjoin(grp, grp.group_id == Comment.group_id)
+            .where(Comment.id > after).order_by(Comment.id).limit(500)).all()
+        for comment_id, document_id, answered in chunk:
+            if document_id == comment.document_id and answered is None:
+                return session.get(Comment, comment_id)
+        if len(chunk) < 500:
+            return None
+        after = chunk[-1][0]
 
 
 def clean_filters(args) -> dict:
