@@ -170,6 +170,19 @@ def citizen(base: str, paths: list[str], jobs: list[int], lock: threading.Lock,
             failures.append(f"{n}: {error!r}")
 
 
+def worker_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers (Linux /proc)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return float("nan")
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
         else (values[0] if values else float("nan"))
@@ -207,12 +220,17 @@ def main() -> int:
         threads = [threading.Thread(target=citizen, args=(
             base, paths, jobs, lock, latencies, receipts, failures, i, args.visit_every))
             for i in range(args.clients)]
+        cpu_before = worker_cpu_seconds(server.pid)
+        client_cpu_before = time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu = worker_cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_cpu_before
+        load = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -233,6 +251,12 @@ def main() -> int:
     print(f"  accepted comments/s: {rate:8.1f}   (target >= {TARGET_RATE:.0f})")
     print(f"  POST latency p50:    {p50:8.1f} ms")
     print(f"  POST latency p99:    {p99:8.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
+    print(f"  server CPU/comment:  {cpu / max(len(receipts), 1) * 1000:8.1f} ms "
+          f"(page fetch included; {args.workers} workers at full CPU could take "
+          f"{args.workers * len(receipts) / cpu if cpu else float('nan'):.0f}/s)")
+    print(f"  client CPU/comment:  {client_cpu / max(len(receipts), 1) * 1000:8.1f} ms "
+          f"(the simulated browsers share the same machine)")
+    print(f"  machine load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
     print(f"  receipts returned:   {len(receipts):8d}   distinct: {len(set(receipts))}")
     print(f"  comments in database:{stored:8d}   (must equal receipts)")
     print(f"  failed requests:     {len(failures):8d}" + (f"  e.g. {failures[:3]}"

@@ -106,7 +106,7 @@ def published_html(document: Document, clause_key: str | None) -> Markup:
 def _handle_post(session, section: CommentSection, target) -> None:
     if not section.form.validate():
         # Said at the top as well: on a phone the form may be far below.
-        flash(_("Your comment was not sent. Please correct what is marked in the form."),
+        flash(_("Your comment was not sent. Please correct what is marked below."),
               "error")
         section.status = 400
         return
