@@ -35,6 +35,10 @@ def load(instance_path: str, overrides=None) -> dict:
         or f"sqlite:///{instance / 'consult.sqlite3'}",
         "SECRET_KEY": env.get("SECRET_KEY"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)),
+        # The answers upload takes back a whole synthesis workbook (100,000 comments is
+        # about 15 MB); only that view accepts bodies this large.
+        "ANSWERS_MAX_BYTES": int(env.get("ANSWERS_MAX_BYTES", 64 * 1024 * 1024)),
+        "ANSWERS_MAX_ROWS": int(env.get("ANSWERS_MAX_ROWS", 500_000)),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute;60 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),

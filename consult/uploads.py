@@ -88,12 +88,16 @@ def check_size(data: bytes, limit: int) -> None:
                              mb=round(limit / 1024 / 1024, 1)))
 
 
-def check_xlsx(data: bytes, limit: int | None = None) -> None:
+def check_xlsx(data: bytes, limit: int | None = None,
+               max_uncompressed: int | None = None) -> None:
     """Check an .xlsx upload before any XML of it is parsed.
 
-    Refuses: over ``limit``; not a zip; macros (``vbaProject.bin`` or a macro-enabled
-    content type, i.e. .xlsm/.xlsb); too many members, too much uncompressed data or a
-    suspicious compression ratio (zip bomb); a DTD in any XML part (entity attacks).
+    Refuses: over ``limit`` bytes (default MAX_XLSX_BYTES); not a zip; macros
+    (``vbaProject.bin`` or a macro-enabled content type, i.e. .xlsm/.xlsb); too many
+    members, more than ``max_uncompressed`` bytes unpacked (default MAX_UNCOMPRESSED) or a
+    suspicious compression ratio (zip bomb, whatever the limits); a DTD in any XML part
+    (entity attacks). Uploads that are big by nature (a synthesis workbook of every
+    comment) pass larger limits; the ratio check is the same for all.
     """
     check_size(data, limit or MAX_XLSX_BYTES)
     if not data.startswith(b"PK\x03\x04"):
@@ -104,7 +108,7 @@ def check_xlsx(data: bytes, limit: int | None = None) -> None:
     except (zipfile.BadZipFile, ValueError, OSError):
         raise UploadError(_l("This is not an Excel workbook (.xlsx).")) from None
     with archive:
-        _check_members(members)
+        _check_members(members, max_uncompressed or MAX_UNCOMPRESSED)
         names = {m.filename for m in members}
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
             raise UploadError(_l("This is not an Excel workbook (.xlsx)."))
@@ -113,7 +117,7 @@ def check_xlsx(data: bytes, limit: int | None = None) -> None:
                 _check_xml_head(archive, member)
 
 
-def _check_members(members: list[zipfile.ZipInfo]) -> None:
+def _check_members(members: list[zipfile.ZipInfo], max_uncompressed: int) -> None:
     if len(members) > MAX_MEMBERS:
         raise UploadError(_l("The workbook has too many parts to be a genuine workbook."))
     total = 0
@@ -127,7 +131,7 @@ def _check_members(members: list[zipfile.ZipInfo]) -> None:
                 member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise UploadError(_l("The workbook is compressed suspiciously (a zip bomb?); "
                                  "it was not opened."))
-    if total > MAX_UNCOMPRESSED:
+    if total > max_uncompressed:
         raise UploadError(_l("The workbook unpacks to too much data; it was not opened."))
 
 
@@ -267,3 +271,34 @@ def check_attachment(data: bytes, limit: int | None = None) -> tuple[str, str]:
         if data.startswith(magic):
             return content_type, extension
     raise UploadError(_l("Only PDF, JPEG or PNG files are accepted."))
+
+
+# ------------------------------------------------------------------ larger bodies, per view
+#
+# The app-wide MAX_CONTENT_LENGTH stays small: every form (a citizen's comment, a sign-in)
+# refuses a large body before reading it. A view that takes big files by nature names the
+# config key of its own limit; the limit is set on the request before anything reads the
+# body (CSRF and the NUL-byte check read the form in before_request hooks).
+
+def larger_uploads(config_key: str):
+    """View decorator (under ``@bp.route``): this view accepts request bodies up to
+    ``app.config[config_key]`` bytes instead of MAX_CONTENT_LENGTH."""
+    def decorate(view):
+        view.upload_limit_key = config_key
+        return view
+    return decorate
+
+
+def _raise_view_limit() -> None:
+    from flask import current_app, request
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "upload_limit_key", None)
+    if key is not None:
+        request.max_content_length = current_app.config[key]
+
+
+def install_view_limits(app) -> None:
+    """Run the per-view limit first among the app's before_request hooks (once)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    if _raise_view_limit not in hooks:
+        hooks.insert(0, _raise_view_limit)

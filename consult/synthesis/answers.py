@@ -1,4 +1,4 @@
-"""Answers typed into a synthesis workbook -> validated updates -> ``save_answer``.
+"""Answers typed into a synthesis workbook -> validated, set-wise updates of ``response``.
 
 The upload is checked like every other (``consult.uploads``) before any XML is parsed.
 Every row is validated before anything is written: one bad row and nothing is applied,
@@ -6,6 +6,13 @@ so a drafter fixes the file and uploads it again, never half of it. A row whose 
 was changed on the site after the workbook was exported, and which says something else,
 is a conflict: it is reported and left alone (the online answer is newer than what the
 drafter saw). Rows saying what the site already says are skipped.
+
+A workbook holds every comment (100,000 and more), so the answers are applied set-wise,
+with the guarantees of ``services.save_answer`` (which the single-answer form uses): the
+rules of ``validate_answer``, one answer per duplicate group, a revision check in every
+UPDATE (a save on the site between our read and our write is a conflict, never
+overwritten), one ``response.save`` audit event per changed answer with before and after,
+and a bump of every document concerned.
 """
 from __future__ import annotations
 
@@ -14,25 +21,36 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import openpyxl
+from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..config import LANGUAGES, TIMEZONE
 from ..labels import STATUS_LABELS
-from ..models import STATUSES, Comment, Response, User
-from ..timeutil import from_local
+from ..models import STATUSES, Comment, Document, Response, User
+from ..timeutil import from_local, utcnow
 from ..uploads import UploadError, check_xlsx, clean_value, sha256
 from .rows import COLUMNS
-from .services import AnswerConflict, AnswerInvalid, save_answer, validate_answer
+from .services import AnswerInvalid, validate_answer
 from .workbook import EXPORTED_AT, sheet_titles
 
-# A workbook of 100,000 comments is about 15 MB; this leaves room and stops abuse.
-MAX_ANSWER_BYTES = 40 * 1024 * 1024
-MAX_ANSWER_ROWS = 250_000
+# Defaults of ANSWERS_MAX_BYTES / ANSWERS_MAX_ROWS: a workbook of 100,000 comments is
+# about 15 MB; this leaves room and stops abuse.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MAX_ANSWER_ROWS = 500_000
+# A genuine workbook unpacks to about 8 times its size (text XML); the zip-bomb ratio
+# check of check_xlsx applies besides.
+UNCOMPRESSED_PER_BYTE = 20
+# Rows allowed beyond one per comment (the header, rows a drafter added by mistake: they
+# are reported by row rather than refused as a whole).
+ROW_SLACK = 1000
 CHUNK = 1000
+# Write attempts when answers keep changing on the site during an upload.
+MAX_ATTEMPTS = 5
 ANSWER_FIELDS = ("status", "rationale", "change")
 # Fields of save_answer's messages -> the columns a drafter sees.
 FIELD_COLUMNS = {"status": "status", "rationale": "rationale", "change": "change"}
@@ -117,13 +135,17 @@ def _text(value) -> str:
     return str(value)
 
 
-def read_answers(data: bytes) -> tuple[datetime | None, list[_Row], list[Problem]]:
+def read_answers(data: bytes, *, limit: int | None = None, max_rows: int | None = None
+                 ) -> tuple[datetime | None, list[_Row], list[Problem]]:
     """Parse an uploaded synthesis workbook: export time, answer rows, problems.
 
-    Raises UploadError for a file that is not a safe .xlsx workbook.
+    ``limit``: bytes of the file (default MAX_ANSWER_BYTES); ``max_rows``: rows of the
+    Comments sheet below the header (default MAX_ANSWER_ROWS). Raises UploadError for a
+    file that is not a safe .xlsx workbook or has too many rows.
     """
     assert openpyxl.DEFUSEDXML, "defusedxml must be installed to read uploads"
-    check_xlsx(data, MAX_ANSWER_BYTES)
+    limit = limit or MAX_ANSWER_BYTES
+    check_xlsx(data, limit, max_uncompressed=limit * UNCOMPRESSED_PER_BYTE)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
                                           keep_links=False)
@@ -131,7 +153,7 @@ def read_answers(data: bytes) -> tuple[datetime | None, list[_Row], list[Problem
         raise UploadError(_("The workbook could not be read; save it again as .xlsx "
                             "and retry.")) from None
     try:
-        return _read(workbook)
+        return _read(workbook, max_rows or MAX_ANSWER_ROWS)
     except UploadError:
         raise
     except Exception:
@@ -150,7 +172,7 @@ def _find_sheet(workbook, names: set[str], position: int):
     return None
 
 
-def _read(workbook) -> tuple[datetime | None, list[_Row], list[Problem]]:
+def _read(workbook, max_rows: int) -> tuple[datetime | None, list[_Row], list[Problem]]:
     headers, statuses, sheets, exported_labels = _vocabulary()
     about = _find_sheet(workbook, sheets["about"], 0)
     comments = _find_sheet(workbook, sheets["comments"], 1)
@@ -173,19 +195,19 @@ def _read(workbook) -> tuple[datetime | None, list[_Row], list[Problem]]:
     if missing:
         return exported_at, [], [Problem(1, str(labels[code]), _("This column is missing."))
                                  for code in missing]
-    return (exported_at, *_answer_rows(rows, columns, statuses, labels))
+    return (exported_at, *_answer_rows(rows, columns, statuses, labels, max_rows))
 
 
-def _answer_rows(rows, columns, statuses, labels) -> tuple[list[_Row], list[Problem]]:
+def _answer_rows(rows, columns, statuses, labels, max_rows: int
+                 ) -> tuple[list[_Row], list[Problem]]:
     found: list[_Row] = []
     problems: list[Problem] = []
     width = max(columns.values()) + 1
     id_col, status_col = columns["comment_id"], columns["status"]
     rationale_col, change_col = columns["rationale"], columns["change"]
     for number, values in enumerate(rows, start=2):
-        if number > MAX_ANSWER_ROWS + 1:
-            raise UploadError(_("The sheet has too many rows (at most %(n)s).",
-                                n=MAX_ANSWER_ROWS))
+        if number > max_rows + 1:
+            raise UploadError(_("The sheet has too many rows (at most %(n)s).", n=max_rows))
         values = tuple(values[:width]) + (None,) * (width - len(values))
         status_text = _text(values[status_col])
         rationale, change = _text(values[rationale_col]), _text(values[change_col])
@@ -245,37 +267,92 @@ def _exported_at(about, labels: set[str]) -> datetime | None:
     return None
 
 
+
+@dataclass(frozen=True)
+class _Answer:
+    """An answer as stored when the upload was checked."""
+    id: int
+    values: tuple[str, str, str]
+    revision: int
+    updated_at: datetime | None
+    comment_id: int | None
+    group_id: int | None
+    responder_id: int | None
+
+    def snapshot(self) -> dict:
+        """What the audit log keeps of an answer (as ``services.snapshot``)."""
+        status, rationale, change = self.values
+        return {"status": status, "rationale": rationale, "change": change,
+                "revision": self.revision, "comment_id": self.comment_id,
+                "group_id": self.group_id, "responder_id": self.responder_id}
+
+
+@dataclass
+class _Planned:
+    """A row to apply: to its comment's own answer, or to its group's."""
+    row: _Row
+    group_id: int | None
+    document_id: int
+    answer: _Answer | None  # None: no answer yet, one is created
+
+    @property
+    def values(self) -> tuple[str, str, str]:
+        return (self.row.status, self.row.rationale, self.row.change)
+
+    @property
+    def owner(self) -> dict:
+        if self.group_id is not None:
+            return {"comment_id": None, "group_id": self.group_id}
+        return {"comment_id": self.row.comment_id, "group_id": None}
+
+
+_ANSWER_COLUMNS = ("id", "status", "rationale", "change", "revision", "updated_at",
+                   "comment_id", "group_id", "responder_id")
+
+
+def _answer(values) -> _Answer | None:
+    rid, status, rationale, change, revision, updated_at, comment_id, group_id, responder = \
+        values
+    if rid is None:
+        return None
+    return _Answer(rid, (status, rationale, change), revision, updated_at, comment_id,
+                   group_id, responder)
+
+
 def _current_answers(session: Session, ids: list[int]) -> dict[int, tuple]:
-    """comment id -> (group id, (status, rationale, change), revision, updated_at) or absent."""
+    """comment id -> (group id, document id, the answer applying to it or None).
+
+    A few queries whatever the size of the file: the ids go in chunks of CHUNK.
+    """
     own, shared = aliased(Response), aliased(Response)
+    columns = [getattr(own, name) for name in _ANSWER_COLUMNS] + \
+              [getattr(shared, name) for name in _ANSWER_COLUMNS]
+    width = len(_ANSWER_COLUMNS)
     found = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        query = (select(Comment.id, Comment.group_id, own.status, own.rationale, own.change,
-                        own.revision, own.updated_at, shared.status, shared.rationale,
-                        shared.change, shared.revision, shared.updated_at)
+        query = (select(Comment.id, Comment.group_id, Comment.document_id, *columns)
                  .outerjoin(own, own.comment_id == Comment.id)
                  .outerjoin(shared, (shared.group_id == Comment.group_id)
                             & Comment.group_id.is_not(None))
                  .where(Comment.id.in_(chunk)))
         for rec in session.execute(query):
-            answer = rec[7:12] if rec.group_id is not None else rec[2:7]
-            current = None
-            if answer[0] is not None:
-                current = (tuple(answer[:3]), answer[3], answer[4])
-            found[rec.id] = (rec.group_id, current)
+            answer = rec[3 + width:3 + 2 * width] if rec[1] is not None else rec[3:3 + width]
+            found[rec[0]] = (rec[1], rec[2], _answer(answer))
     return found
 
 
 def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
-                 ) -> tuple[list[tuple[_Row, int | None]], Outcome]:
-    """Decide for every valid row: apply (with its base revision), conflict, or unchanged."""
+                 ) -> tuple[list[_Planned], Outcome]:
+    """Decide for every valid row: apply (against the answer read now), conflict, or
+    unchanged. Problems (unknown IDs, repeated IDs, group rows that disagree) go into the
+    outcome."""
     outcome = Outcome()
     labels = dict(COLUMNS)
     current = _current_answers(session, sorted({row.comment_id for row in rows}))
     seen_comment: dict[int, int] = {}
     seen_owner: dict[tuple, _Row] = {}
-    plan: list[tuple[_Row, int | None]] = []
+    plan: list[_Planned] = []
     for row in rows:
         if row.comment_id not in current:
             outcome.problems.append(Problem(row.number, str(labels["comment_id"]), _(
@@ -286,10 +363,10 @@ def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
                 "The same comment ID is on row %(row)s too.", row=seen_comment[row.comment_id])))
             continue
         seen_comment[row.comment_id] = row.number
-        group_id, answer = current[row.comment_id]
+        group_id, document_id, answer = current[row.comment_id]
         owner = ("group", group_id) if group_id is not None else ("comment", row.comment_id)
         values = (row.status, row.rationale, row.change)
-        if answer is not None and answer[0] == values:
+        if answer is not None and answer.values == values:
             outcome.unchanged += 1
             continue
         if owner in seen_owner:
@@ -302,47 +379,61 @@ def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
                     group=group_id, row=first.number)))
             continue
         seen_owner[owner] = row
-        if answer is not None and answer[2] is not None and answer[2] > exported_at:
-            outcome.conflicts.append(Conflict(row.number, row.comment_id, values, answer[0],
-                                              answer[2]))
+        if answer is not None and answer.updated_at is not None \
+                and answer.updated_at > exported_at:
+            outcome.conflicts.append(Conflict(row.number, row.comment_id, values,
+                                              answer.values, answer.updated_at))
             continue
-        plan.append((row, answer[1] if answer is not None else None))
+        plan.append(_Planned(row, group_id, document_id, answer))
     return plan, outcome
 
 
 def apply_answers(session: Session, data: bytes, actor: User | None,
-                  filename: str = "") -> Outcome:
+                  filename: str = "", *, limit: int | None = None,
+                  max_rows: int | None = None) -> Outcome:
     """Validate the whole uploaded workbook, then apply its answers in the session.
 
     Nothing is applied when any row has a problem. Conflicting rows are reported and
-    skipped; the rest go through ``save_answer`` with the revision read just now, so a
-    save racing this upload is refused there too. The caller commits when ``ok``, else
-    rolls back. Raises UploadError for a file that is not a safe workbook.
+    skipped. The rest are written set-wise in one savepoint (see ``_write``): each update
+    still requires the revision read here, so an answer saved on the site meanwhile is
+    reported as a conflict, never overwritten. ``limit`` (bytes) and ``max_rows`` default
+    to ANSWERS_MAX_BYTES and to the number of comments (capped by ANSWERS_MAX_ROWS). The
+    caller commits when ``ok``, else rolls back. Raises UploadError for a file that is not
+    a safe workbook.
     """
-    exported_at, rows, problems = read_answers(data)
+    config = current_app.config if has_app_context() else {}
+    limit = limit or config.get("ANSWERS_MAX_BYTES", MAX_ANSWER_BYTES)
+    if max_rows is None:
+        # A genuine file has a row per comment; some slack for rows a drafter added.
+        comments = session.scalar(select(func.count(Comment.id))) or 0
+        max_rows = min(config.get("ANSWERS_MAX_ROWS", MAX_ANSWER_ROWS), comments + ROW_SLACK)
+    exported_at, rows, problems = read_answers(data, limit=limit, max_rows=max_rows)
+    session.flush()
     plan, outcome = plan_answers(session, rows, exported_at)
     if problems or outcome.problems:
         # Every problem of the file at once, in row order, so one correction pass suffices.
         return Outcome(problems=sorted(problems + outcome.problems, key=lambda p: p.row))
-    comments = _load_comments(session, [row.comment_id for row, _base in plan])
-    labels = dict(COLUMNS)
-    for row, base_revision in plan:
-        try:
-            save_answer(session, comments[row.comment_id], row.status, row.rationale,
-                        row.change, actor, base_revision)
-        except AnswerConflict as conflict:
-            current = conflict.current
+    pending = plan
+    for _attempt in range(MAX_ATTEMPTS):
+        _before_write(session, pending)
+        raced = _write(session, pending, actor)
+        if not raced:
+            break
+        # Saved on the site between our read and our write: conflicts, like those found
+        # above; the others are written again against the revisions they were read at.
+        for planned, answer in raced:
             outcome.conflicts.append(Conflict(
-                row.number, row.comment_id, (row.status, row.rationale, row.change),
-                (current.status, current.rationale, current.change) if current else ("", "", ""),
-                current.updated_at if current else None))
-            continue
-        except AnswerInvalid as invalid:  # validated above; kept for safety, applies nothing
-            outcome.problems += [Problem(row.number, str(labels[FIELD_COLUMNS.get(k, k)]), m)
-                                 for k, m in invalid.messages.items()]
-            outcome.applied.clear()
-            return outcome
-        outcome.applied.append(Applied(row.number, row.comment_id, row.status))
+                planned.row.number, planned.row.comment_id, planned.values,
+                answer.values if answer else ("", "", ""),
+                answer.updated_at if answer else None))
+        lost = {id(planned) for planned, _answer in raced}
+        pending = [planned for planned in pending if id(planned) not in lost]
+    else:
+        raise UploadError(_("Answers are being changed on the site right now; upload the "
+                            "file again in a moment."))
+    outcome.applied = [Applied(p.row.number, p.row.comment_id, p.row.status)
+                       for p in pending]
+    outcome.conflicts.sort(key=lambda conflict: conflict.row)
     if actor is not None:
         audit.record(session, actor, "answers.upload", actor, after={
             "filename": filename, "sha256": sha256(data), "applied": len(outcome.applied),
@@ -351,12 +442,103 @@ def apply_answers(session: Session, data: bytes, actor: User | None,
     return outcome
 
 
-def _load_comments(session: Session, ids: list[int]) -> dict[int, Comment]:
-    found = {}
-    for start in range(0, len(ids), CHUNK):
-        # Documents and groups preloaded: save_answer bumps one and may attach to the other.
-        for comment in session.scalars(select(Comment).where(
-                Comment.id.in_(ids[start:start + CHUNK])).options(
-                selectinload(Comment.document), selectinload(Comment.group))):
-            found[comment.id] = comment
-    return found
+def _before_write(session: Session, plan: list[_Planned]) -> None:
+    """Called between reading the answers and writing them (a seam for tests that
+    simulate a drafter saving on the site at that moment)."""
+
+
+class _Raced(Exception):
+    def __init__(self, raced):
+        super().__init__("answers changed between read and write")
+        self.raced = raced
+
+
+def _write(session: Session, plan: list[_Planned], actor: User | None
+           ) -> list[tuple[_Planned, _Answer | None]]:
+    """Write ``plan`` in one savepoint, set-wise; return the rows that raced (then nothing
+    was written).
+
+    Updates are one executemany ``WHERE id = :id AND revision = :read``: if the summed
+    rowcount is short, someone saved meanwhile; inserts rely on the unique owner columns
+    of ``response``. Either way the savepoint is rolled back and the raced rows named.
+    One audit event per changed answer (executemany), one bump per document.
+    """
+    if not plan:
+        return []
+    table = Response.__table__
+    now = utcnow()
+    responder_id = actor.id if actor is not None else None
+    updates = [p for p in plan if p.answer is not None]
+    inserts = [p for p in plan if p.answer is None]
+    try:
+        with session.begin_nested():
+            events = []
+            if updates:
+                result = session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"),
+                           table.c.revision == bindparam("b_revision"))
+                    .values(status=bindparam("b_status"), rationale=bindparam("b_rationale"),
+                            change=bindparam("b_change"), responder_id=responder_id,
+                            updated_at=now, revision=table.c.revision + 1),
+                    [{"b_id": p.answer.id, "b_revision": p.answer.revision,
+                      "b_status": p.row.status, "b_rationale": p.row.rationale,
+                      "b_change": p.row.change} for p in updates])
+                if result.rowcount != len(updates):
+                    raise _Raced(None)
+                for p in updates:
+                    after = p.answer.snapshot() | {
+                        "status": p.row.status, "rationale": p.row.rationale,
+                        "change": p.row.change, "revision": p.answer.revision + 1,
+                        "responder_id": responder_id, "for_comment_id": p.row.comment_id}
+                    events.append((p.answer.id, p.answer.snapshot(), after))
+            if inserts:
+                created = session.execute(
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                    [p.owner | {"status": p.row.status, "rationale": p.row.rationale,
+                                "change": p.row.change, "responder_id": responder_id,
+                                "revision": 1, "created_at": now, "updated_at": now}
+                     for p in inserts]).scalars().all()
+                for p, response_id in zip(inserts, created):
+                    after = p.owner | {
+                        "status": p.row.status, "rationale": p.row.rationale,
+                        "change": p.row.change, "revision": 1,
+                        "responder_id": responder_id, "for_comment_id": p.row.comment_id}
+                    events.append((response_id, None, after))
+            audit.record_many(session, actor, "response.save", "response", events)
+            documents = sorted({p.document_id for p in plan})
+            for start in range(0, len(documents), CHUNK):
+                session.execute(
+                    update(Document)
+                    .where(Document.id.in_(documents[start:start + CHUNK]))
+                    .values(public_revision=func.coalesce(Document.public_revision, 0) + 1)
+                    .execution_options(synchronize_session=False))
+    except (_Raced, IntegrityError):
+        return _raced(session, plan)
+    # Objects loaded earlier (a comment's cached answer, a document's revision) are stale.
+    session.expire_all()
+    return []
+
+
+def _raced(session: Session, plan: list[_Planned]) -> list[tuple[_Planned, _Answer | None]]:
+    """The planned rows whose answer is no longer the one read (or now exists)."""
+    columns = [getattr(Response, name) for name in _ANSWER_COLUMNS]
+    by_id = {p.answer.id: p for p in plan if p.answer is not None}
+    by_comment = {p.row.comment_id: p for p in plan if p.answer is None and p.group_id is None}
+    by_group = {p.group_id: p for p in plan if p.answer is None and p.group_id is not None}
+    raced, present = [], set()
+    for keys, column, check in (
+            (list(by_id), Response.id, lambda a: by_id[a.id]),
+            (list(by_comment), Response.comment_id, lambda a: by_comment[a.comment_id]),
+            (list(by_group), Response.group_id, lambda a: by_group[a.group_id])):
+        for start in range(0, len(keys), CHUNK):
+            for rec in session.execute(select(*columns).where(
+                    column.in_(keys[start:start + CHUNK]))):
+                answer = _answer(rec)
+                present.add(answer.id)
+                planned = check(answer)
+                if planned.answer is None or planned.answer.revision != answer.revision:
+                    raced.append((planned, answer))
+    # An answer read but gone since (not done by this application) is a race too.
+    raced += [(planned, None) for rid, planned in by_id.items() if rid not in present]
+    return raced

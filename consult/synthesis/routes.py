@@ -248,8 +248,13 @@ from ..accounts.auth import role_required as _role_required  # noqa: E402
 from ..drafts.services import document_by_slug as _document_by_slug  # noqa: E402
 from ..i18n import current_lang as _current_lang  # noqa: E402
 from ..uploads import UploadError  # noqa: E402
+from ..uploads import install_view_limits as _install_view_limits  # noqa: E402
+from ..uploads import larger_uploads as _larger_uploads  # noqa: E402
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The answers upload takes a whole workbook back (ANSWERS_MAX_BYTES); other views keep
+# the small app-wide MAX_CONTENT_LENGTH.
+bp.record_once(lambda state: _install_view_limits(state.app))
 
 
 class AnswersUploadForm(_FlaskForm):
@@ -277,6 +282,7 @@ def export():
 
 
 @bp.route("/synthesis/answers", methods=["GET", "POST"])
+@_larger_uploads("ANSWERS_MAX_BYTES")
 @_role_required("drafter")
 def upload_answers():
     """Upload a workbook with answers: all rows checked first, applied only when clean."""
