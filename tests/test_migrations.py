@@ -1,15 +1,29 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, on the database
+the suite runs against (SQLite, or a throw-away PostgreSQL database)."""
+import os
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from consult.cli import upgrade_database
 from consult.db import make_engine
 from consult.models import Base
 
 
-def test_migrations_match_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+@pytest.fixture
+def empty_database(tmp_path):
+    server = os.environ.get("TEST_DATABASE_URL", "")
+    if server.startswith("postgresql"):
+        from tests.conftest import _postgres_database
+        yield from _postgres_database(server)
+    else:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+
+
+def test_migrations_match_models(empty_database):
+    url = empty_database
     upgrade_database(url)
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -21,11 +35,11 @@ def test_migrations_match_models(tmp_path):
     assert set(Base.metadata.tables) <= tables
 
 
-def test_upgrade_twice_is_harmless(tmp_path):
-    url = f"sqlite:///{tmp_path / 'twice.sqlite3'}"
+def test_upgrade_twice_is_harmless(empty_database):
+    url = empty_database
     upgrade_database(url)
     upgrade_database(url)
-    engine = create_engine(url)
+    engine = make_engine(url)
     with engine.connect() as conn:
         assert "comment" in inspect(conn).get_table_names()
     engine.dispose()

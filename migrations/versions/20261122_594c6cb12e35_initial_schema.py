@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: 2c2a88f4f78a
+Revision ID: 594c6cb12e35
 Revises: 
-Create Date: 2026-11-21 23:29:34.509300
+Create Date: 2026-11-22 00:04:33.525399
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '2c2a88f4f78a'
+revision = '594c6cb12e35'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -229,7 +229,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_ref', name=op.f('uq_comment_source_ref'))
     )
     with op.batch_alter_table('comment', schema=None) as batch_op:
-        batch_op.create_index('ix_comment_document_clause_state', ['document_id', 'clause_key', 'state'], unique=False)
+        batch_op.create_index('ix_comment_document_clause_state', ['document_id', 'clause_key', 'state', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_comment_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_comment_hearing_id'), ['hearing_id'], unique=False)
         batch_op.create_index('ix_comment_state_received', ['state', 'received_at'], unique=False)
