@@ -187,3 +187,144 @@ def test_apply_answers_directly_with_a_missing_column(session, record):
     assert [(p.row, p.column) for p in outcome.problems] == [(1, "Change in revised draft")]
     with pytest.raises(UploadError):
         apply_answers(session, b"", None)
+
+
+# ------------------------------------------------------------------ the set-wise write
+
+def saves_of(session, response_id):
+    """The response.save audit events of one answer, oldest first."""
+    return (session.query(AuditEvent)
+            .filter_by(action="response.save", object_type="response", object_id=response_id)
+            .order_by(AuditEvent.id).all())
+
+
+def test_upload_increments_revisions_and_audits_every_changed_answer(
+        client, login, session, record):
+    drafter_id = login("drafter")
+    c = record["comments"]
+    document = session.get(Comment, c["online"].id).document
+    public_revision = document.public_revision
+    online_answer = session.get(Comment, c["online"].id).response.id
+    group_answer = record["group"].response.id
+    before_events = session.query(AuditEvent).filter_by(action="response.save").count()
+    data = fill(download(client), {
+        c["online"].id: ("Not accepted", "Not in this programme.", None),   # update
+        c["email"].id: ("Noted", None, None),                               # new answer
+        c["dup2"].id: ("Accepted", None, "clause 3: new wording"),          # group update
+    })
+    page = upload(client, data).get_data(as_text=True)
+    assert "3 answer(s) applied, 0 conflict(s) not applied" in page
+    session.expire_all()
+    online = session.get(Response, online_answer)
+    assert (online.status, online.revision, online.responder_id) == (
+        "not-accepted", 2, drafter_id)
+    group = session.get(Response, group_answer)
+    assert (group.status, group.change, group.revision) == (
+        "accepted", "clause 3: new wording", 2)
+    email = session.get(Comment, c["email"].id).response
+    assert (email.status, email.revision, email.responder_id) == ("noted", 1, drafter_id)
+    # One event per changed answer, with what it was and what it became.
+    assert session.query(AuditEvent).filter_by(action="response.save").count() == \
+        before_events + 3
+    event = saves_of(session, online_answer)[-1]
+    assert event.actor_id == drafter_id
+    assert event.before["status"] == "accepted" and event.before["revision"] == 1
+    assert event.after["status"] == "not-accepted" and event.after["revision"] == 2
+    assert event.after["rationale"] == "Not in this programme."
+    assert event.after["for_comment_id"] == c["online"].id
+    [created] = saves_of(session, email.id)
+    assert created.before is None
+    assert created.after == {"status": "noted", "rationale": "", "change": "", "revision": 1,
+                             "comment_id": c["email"].id, "group_id": None,
+                             "responder_id": drafter_id, "for_comment_id": c["email"].id}
+    event = saves_of(session, group_answer)[-1]
+    assert event.before["status"] == "noted" and event.after["group_id"] == record["group"].id
+    # The document's public pages are refreshed once, not once per answer.
+    assert session.get(type(document), document.id).public_revision == public_revision + 1
+
+
+def test_group_rows_answer_the_group_once_for_all_members(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    group_answer = record["group"].response.id
+    answer = ("Partly accepted", "Partly.", "clause 3: shorter")
+    data = fill(download(client), {c["dup1"].id: answer, c["dup2"].id: answer})
+    page = upload(client, data).get_data(as_text=True)
+    assert "1 answer(s) applied" in page
+    assert answer_of(session, c["dup1"].id) == ("partly-accepted", "Partly.",
+                                                "clause 3: shorter")
+    assert answer_of(session, c["dup2"].id) == answer_of(session, c["dup1"].id)
+    assert session.get(Response, group_answer).revision == 2
+    assert len(saves_of(session, group_answer)) == 2        # created by build, then once here
+    # The members got no answers of their own.
+    assert session.query(Response).filter(
+        Response.comment_id.in_([c["dup1"].id, c["dup2"].id])).count() == 0
+
+
+def test_answers_saved_between_read_and_write_are_conflicts_not_overwritten(
+        client, login, session, record, monkeypatch):
+    from consult.synthesis import answers
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client), {
+        c["online"].id: ("Not accepted", "From the file.", None),   # updated meanwhile
+        c["form"].id: ("Noted", "From the file.", None),            # answered meanwhile
+        c["email"].id: ("Noted", None, None),                       # applies
+    })
+    calls = []
+
+    def another_drafter_saves(request_session, plan):
+        calls.append(len(plan))
+        if len(calls) > 1:
+            return
+        # The upload has read the answers; a drafter on the desk saves two of them now.
+        other = request_session.query(User).filter_by(role="drafter").first()
+        online = request_session.get(Comment, c["online"].id)
+        save_answer(request_session, online, "noted", "Saved on the desk.", "", other,
+                    online.answer.revision)
+        form = request_session.get(Comment, c["form"].id)
+        save_answer(request_session, form, "noted", "Also on the desk.", "", other, None)
+
+    monkeypatch.setattr(answers, "_before_write", another_drafter_saves)
+    page = upload(client, data).get_data(as_text=True)
+    assert calls == [3, 1]     # read 3, two raced: written again without them
+    assert "1 answer(s) applied, 2 conflict(s) not applied" in page
+    assert "Saved on the desk." in page and "From the file." in page
+    assert answer_of(session, c["online"].id) == ("noted", "Saved on the desk.", "")
+    assert answer_of(session, c["form"].id) == ("noted", "Also on the desk.", "")
+    assert answer_of(session, c["email"].id) == ("noted", "", "")
+    online = session.get(Comment, c["online"].id).response
+    assert online.revision == 2                       # the desk's save only
+    assert [e.after["rationale"] for e in saves_of(session, online.id)] == [
+        "", "Saved on the desk."]
+
+
+# ------------------------------------------------------------------ upload size
+
+def test_answers_upload_takes_more_than_the_app_limit_other_views_do_not(
+        app, client, login, session, record, monkeypatch):
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client), {c["email"].id: ("Noted", None, None)})
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", len(data) // 2)
+    refused = client.post("/en/login", data={"file": (io.BytesIO(data), "answers.xlsx")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 413
+    accepted = upload(client, data)
+    assert accepted.status_code == 200
+    assert "1 answer(s) applied" in accepted.get_data(as_text=True)
+    assert answer_of(session, c["email"].id) == ("noted", "", "")
+    # The answers view has its own limit.
+    monkeypatch.setitem(app.config, "ANSWERS_MAX_BYTES", len(data) // 2)
+    assert upload(client, data).status_code == 413
+
+
+def test_zip_bomb_is_refused_by_the_answers_upload(client, login, session, record):
+    from tests.test_uploads import rezip
+    login("drafter")
+    c = record["comments"]
+    data = rezip(fill(download(client), {c["email"].id: ("Noted", None, None)}),
+                 add={"xl/media/image1.png": b"\0" * (30 * 1024 * 1024)})
+    page = upload(client, data).get_data(as_text=True)
+    assert "zip bomb" in page
+    assert answer_of(session, c["email"].id) is None
