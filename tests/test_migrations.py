@@ -43,3 +43,15 @@ def test_upgrade_twice_is_harmless(empty_database):
     with engine.connect() as conn:
         assert "comment" in inspect(conn).get_table_names()
     engine.dispose()
+
+
+def test_downgrade_to_nothing_and_back(empty_database):
+    from alembic import command
+    from consult.cli import alembic_config
+    upgrade_database(empty_database)
+    command.downgrade(alembic_config(empty_database), "base")
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        assert "comment" not in inspect(conn).get_table_names()
+    engine.dispose()
+    upgrade_database(empty_database)
