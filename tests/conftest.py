@@ -81,6 +81,7 @@ def clean_database(app):
     _clean(app.extensions["consult.engine"])
     from consult.drafts import routes
     routes._fragments.clear()
+    routes.pages.clear()
     from consult.extensions import limiter
     limiter.reset()
     yield

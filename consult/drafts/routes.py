@@ -7,6 +7,8 @@ from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 
 from .. import db
+from ..pagecache import PageCache, cacheable, phase
+from ..timeutil import utcnow
 from ..comments.routes import comment_rate_limit, comment_section
 from ..config import LANGUAGES
 from ..extensions import csrf, limiter
@@ -19,6 +21,8 @@ bp = Blueprint("drafts", __name__, url_prefix="/<lang>")
 # whenever comments shown on the page change, so every worker rebuilds exactly then.
 _fragments: OrderedDict[tuple, Markup] = OrderedDict()
 FRAGMENT_CACHE_SIZE = 64
+# Whole pages for anonymous readers (a few MB: documents are ~0.5 MB, clauses ~20 KB).
+pages = PageCache(size=1024)
 
 
 @bp.get("/")
@@ -48,17 +52,35 @@ def _document_or_404(slug: str):
 @limiter.limit(comment_rate_limit, methods=["POST"])
 def document(slug: str):
     """A whole document with its table of contents and comment counts per clause."""
+    compare = request.args.get("compare", "")
+    if compare not in LANGUAGES or compare == current_lang():
+        compare = ""
+    key = _page_key("document", slug, compare)
+    if key is not None and (page := pages.get(key)) is not None:
+        return page
     document = _document_or_404(slug)
     discussion = comment_section(document)
     if discussion.response is not None:
         return discussion.response
-    compare = request.args.get("compare", "")
-    if compare not in LANGUAGES or compare == current_lang():
-        compare = ""
-    return render_template("drafts/document.html", document=document,
+    html = render_template("drafts/document.html", document=document,
                            version=document.current_version, compare=compare,
                            clauses_html=_clauses_fragment(document, compare),
-                           discussion=discussion), discussion.status
+                           discussion=discussion)
+    if key is not None and discussion.status == 200:
+        pages.put(key, html)
+    return html, discussion.status
+
+
+def _page_key(kind: str, slug: str, detail: str) -> tuple | None:
+    """The cache key of an anonymous GET of a public page, or None when it is not cacheable."""
+    if not cacheable():
+        return None
+    state = services.page_state(db.session(), slug)
+    if state is None:
+        abort(404)
+    document_id, version_id, revision, opens_at, closes_at = state
+    return (kind, document_id, version_id, revision, phase(opens_at, closes_at, utcnow()),
+            current_lang(), detail)
 
 
 def _clauses_fragment(document, compare: str) -> Markup:
@@ -82,6 +104,9 @@ def _clauses_fragment(document, compare: str) -> Markup:
 @limiter.limit(comment_rate_limit, methods=["POST"])
 def clause(slug: str, key: str):
     """One clause with its neighbours, its published comments and the comment form."""
+    page_key = _page_key("clause", slug, key)
+    if page_key is not None and (page := pages.get(page_key)) is not None:
+        return page
     document = _document_or_404(slug)
     session = db.session()
     found = services.clause_by_key(session, document.current_version_id, key)
@@ -91,6 +116,9 @@ def clause(slug: str, key: str):
     if discussion.response is not None:
         return discussion.response
     before, after = services.neighbours(session, found)
-    return render_template("drafts/clause.html", document=document,
+    html = render_template("drafts/clause.html", document=document,
                            version=document.current_version, clause=found,
-                           before=before, after=after, discussion=discussion), discussion.status
+                           before=before, after=after, discussion=discussion)
+    if page_key is not None and discussion.status == 200:
+        pages.put(page_key, html)
+    return html, discussion.status
