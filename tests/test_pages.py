@@ -168,3 +168,19 @@ def test_document_page_cache_follows_comment_changes(app, client, make_document)
         s.commit()
     after = client.get("/en/documents/sample-programme/").get_data(as_text=True)
     assert "1 comment<" in after
+
+
+def test_reading_is_never_rate_limited(app, client, make_document, open_period):
+    make_document()
+    open_period()
+    app.config["COMMENT_RATE_LIMIT"] = "2 per minute"
+    try:
+        for _ in range(5):
+            assert client.get("/en/documents/sample-programme/2/").status_code == 200
+        data = {"body": "x", "category": "individual", "consent": "anonymous"}
+        statuses = [client.post("/en/documents/sample-programme/2/",
+                                data={**data, "body": f"comment {n}"}).status_code
+                    for n in range(3)]
+        assert statuses == [302, 302, 429]
+    finally:
+        app.config["COMMENT_RATE_LIMIT"] = "10000 per minute"
