@@ -24,14 +24,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from serving import free_port, start_gunicorn, wait_until_up  # noqa: E402
 
 TARGET_RATE, TARGET_P99_MS = 150.0, 250.0
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -95,25 +95,6 @@ def start_redis() -> tuple[subprocess.Popen | None, str]:
             time.sleep(0.1)
     process.terminate()
     return None, "memory://"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(base: str, path: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see its output above")
-        try:
-            urllib.request.urlopen(base + path, timeout=5).read()
-            return
-        except OSError:  # not listening yet, or still starting
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 30 s")
 
 
 class Browser:
@@ -222,16 +203,12 @@ def main() -> int:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench-secret",
                COMMENT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI=storage)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        # gthread workers keep a browser's connection open between its page and its post,
-        # as the deployment in the README does.
-        [str(gunicorn), "--workers", str(args.workers), "--worker-class", "gthread",
-         "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    # gthread workers keep a browser's connection open between its page and its post,
+    # as the deployment in the README does.
+    server = start_gunicorn(port, args.workers, env, "--worker-class", "gthread",
+                            "--threads", "4")
     try:
-        wait_until_up(base, paths[0], server)
+        wait_until_up(port, paths[0], server)
         jobs = list(range(args.comments))[::-1]
         lock = threading.Lock()
         latencies: list[float] = []

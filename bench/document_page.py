@@ -21,8 +21,6 @@ import http.client
 import os
 import random
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from serving import fetch, free_port, start_gunicorn, wait_until_up  # noqa: E402
 
 CLAUSES, CHAPTERS, COMMENTS = 300, 10, 50_000
 SLUG = "bench-programme"
@@ -108,38 +108,6 @@ def prepare(folder: Path, database_url: str, on_document: int) -> None:
     app.extensions["consult.engine"].dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(port: int, path: str) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SystemExit(f"{path}: HTTP {response.status}")
-        return body
-    finally:
-        conn.close()
-
-
-def wait_until_up(port: int, path: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see its output above")
-        try:
-            fetch(port, path)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
 def load(port: int, path: str, clients: int, seconds: float) -> tuple[float, int, int]:
     """Requests per second of ``path`` from ``clients`` threads, each on its own keep-alive
     connection (re-opened when the server closes it); returns (rate, requests, errors)."""
@@ -191,10 +159,7 @@ def main() -> int:
 
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench-secret")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [str(gunicorn), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    server = start_gunicorn(port, args.workers, env)
     document, clause = f"/ky/documents/{SLUG}/", f"/ky/documents/{SLUG}/150/"
     static_file = ROOT / "consult" / "static" / f"bench-{secrets.token_hex(6)}.html"
     static = f"/static/{static_file.name}"
