@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from consult import ROOT, create_app, db
-from consult.models import Base, User
+from consult.models import Base
 
 
 def _postgres_database(url: str):

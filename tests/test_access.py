@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from consult import create_app, db
 from consult.labels import STAFF_LINKS
-from consult.models import AuditEvent, Comment, Document, Hearing, User
+from consult.models import AuditEvent, Comment, Document, Hearing
 
 WHO = ("anonymous", "admin", "moderator", "drafter")
 

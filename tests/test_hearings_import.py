@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from consult import db
-from consult.models import AuditEvent, Comment, ImportBatch
+from consult.models import AuditEvent, ImportBatch
 from tests.test_hearings import comments, naryn  # noqa: F401  (fixture)
 
 KIT_ROWS = [

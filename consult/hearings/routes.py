@@ -1,12 +1,24 @@
 """The public hearing schedule (and, for moderators, hearing records)."""
 from __future__ import annotations
 
+from io import BytesIO
+
 import segno
-from flask import Blueprint, render_template, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 
 from .. import db
+from ..accounts.auth import role_required
+from ..config import LANGUAGES
 from ..drafts import services as draft_services
+from ..i18n import current_lang
+from ..models import CATEGORIES, Comment, Consultation, Document, Hearing, HearingFile
+from ..timeutil import from_local, to_local
+from ..uploads import UploadError
+from . import forms, services
 
 bp = Blueprint("hearings", __name__, url_prefix="/<lang>")
 
@@ -20,7 +32,6 @@ def qr_svg(url: str) -> Markup:
 
 def public_url(endpoint: str, **values) -> str:
     """An absolute URL for print and QR codes; PUBLIC_URL wins over the request's host."""
-    from flask import current_app
     base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
     if base:
         return base + url_for(endpoint, **values)
@@ -39,19 +50,6 @@ def schedule():
 
 
 # ------------------------------------------------------------------ staff: hearing records
-# (imports here keep the public part above readable on its own)
-from flask import abort, current_app, flash, redirect, request, send_file  # noqa: E402
-from flask_babel import gettext as _  # noqa: E402
-from flask_login import current_user  # noqa: E402
-from io import BytesIO  # noqa: E402
-
-from ..accounts.auth import role_required  # noqa: E402
-from ..config import LANGUAGES  # noqa: E402
-from ..i18n import current_lang  # noqa: E402
-from ..models import CATEGORIES, Comment, Consultation, Document, Hearing, HearingFile  # noqa: E402
-from ..timeutil import from_local, to_local  # noqa: E402
-from ..uploads import UploadError  # noqa: E402
-from . import forms, services  # noqa: E402
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

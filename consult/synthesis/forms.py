@@ -1,7 +1,8 @@
-"""The drafter's answer form and the single-button forms of the duplicate groups page."""
+"""The synthesis forms: the drafter's answer, the answers upload, and single-button forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
@@ -29,3 +30,13 @@ class AnswerForm(FlaskForm):
 
 class GroupActionForm(FlaskForm):
     """Confirm, split and merge are buttons: the form only carries the CSRF token."""
+
+
+class AnswersUploadForm(FlaskForm):
+    file = FileField(_l("Synthesis workbook with answers (.xlsx)"),
+                     validators=[FileRequired(message=_l("Choose a file."))])
+    submit = SubmitField(_l("Check and apply"))
+
+
+class PublishForm(FlaskForm):
+    """Publishing and unpublishing are single buttons: the form only carries the CSRF token."""
