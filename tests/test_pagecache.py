@@ -71,3 +71,26 @@ def test_unknown_document_is_still_not_found(client, make_document):
     make_document()
     client.get(URL)
     assert client.get("/en/documents/other/2/").status_code == 404
+
+
+def test_older_comments_are_a_page_away(app, client, make_document):
+    from consult.comments.routes import COMMENTS_PER_PAGE
+    from consult.timeutil import utcnow
+    from datetime import timedelta
+    document = make_document()
+    with app.app_context():
+        s = db.session()
+        doc = s.get(Document, document.id)
+        for n in range(COMMENTS_PER_PAGE + 5):
+            s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
+                          version_id=doc.current_version_id, clause_key="2", language="en",
+                          body=f"Remark number {n}.", receipt_code=f"older-{n}",
+                          state="published", received_at=utcnow() - timedelta(minutes=n)))
+        doc.bump()
+        s.commit()
+    first = client.get(URL).get_data(as_text=True)
+    assert "Remark number 0." in first and f"Remark number {COMMENTS_PER_PAGE + 4}." not in first
+    assert 'href="?page=2#comments"' in first
+    second = client.get(URL + "?page=2").get_data(as_text=True)
+    assert f"Remark number {COMMENTS_PER_PAGE + 4}." in second
+    assert "Remark number 0." not in second and 'href="?page=1#comments"' in second

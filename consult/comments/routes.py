@@ -76,7 +76,8 @@ def comment_section(document: Document, clause: Clause | None = None) -> Comment
         _handle_post(session, section, clause or document)
         if section.response is not None:
             return section
-    section.comments_html = published_html(document, clause.key if clause else None)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    section.comments_html = published_html(document, clause.key if clause else None, page)
     return section
 
 
@@ -86,18 +87,23 @@ def comment_section(document: Document, clause: Clause | None = None) -> Comment
 # older list with the same ids.)
 _published: OrderedDict[tuple, Markup] = OrderedDict()
 PUBLISHED_CACHE_SIZE = 512
+COMMENTS_PER_PAGE = 100
 
 
-def published_html(document: Document, clause_key: str | None) -> Markup:
-    """The published comments on a clause (or the whole document), newest first, as HTML."""
+def published_html(document: Document, clause_key: str | None, page: int = 1) -> Markup:
+    """One page of the published comments on a clause (or the whole document), newest
+    first, as HTML, with a link to the older ones."""
     version = document.current_version
     key = (document.id, version.id, version.imported_at, document.public_revision,
-           clause_key, current_lang())
+           clause_key, current_lang(), page)
     html = _published.get(key)
     if html is None:
-        comments = services.published_comments(db.session(), document.id, clause_key)
-        html = _published[key] = Markup(render_template("comments/_published.html",
-                                                        comments=comments))
+        comments = services.published_comments(
+            db.session(), document.id, clause_key, limit=COMMENTS_PER_PAGE + 1,
+            offset=(page - 1) * COMMENTS_PER_PAGE)
+        html = _published[key] = Markup(render_template(
+            "comments/_published.html", comments=comments[:COMMENTS_PER_PAGE], page=page,
+            older=len(comments) > COMMENTS_PER_PAGE))
         while len(_published) > PUBLISHED_CACHE_SIZE:
             _published.popitem(last=False)
     return html

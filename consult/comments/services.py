@@ -118,14 +118,14 @@ def by_receipt(session: Session, code: str) -> Comment | None:
 
 
 def published_comments(session: Session, document_id: int, clause_key: str | None,
-                       limit: int = 200) -> list[Comment]:
+                       limit: int = 200, offset: int = 0) -> list[Comment]:
     """Published comments on one clause (None: on the whole document), newest first."""
     key_test = Comment.clause_key.is_(None) if clause_key is None else \
         Comment.clause_key == clause_key
     return list(session.scalars(
         select(Comment).where(Comment.document_id == document_id, key_test,
                               Comment.state == "published")
-        .order_by(Comment.received_at.desc(), Comment.id.desc()).limit(limit)))
+        .order_by(Comment.received_at.desc(), Comment.id.desc()).limit(limit).offset(offset)))
 
 
 def moderation_list(session: Session, state: str = "new", limit: int = 200) -> list[Comment]:

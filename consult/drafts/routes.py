@@ -79,8 +79,9 @@ def _page_key(kind: str, slug: str, detail: str) -> tuple | None:
     if state is None:
         abort(404)
     document_id, version_id, revision, opens_at, closes_at = state
+    page = max(request.args.get("page", 1, type=int) or 1, 1)  # of the comments shown
     return (kind, document_id, version_id, revision, phase(opens_at, closes_at, utcnow()),
-            current_lang(), detail)
+            current_lang(), detail, page)
 
 
 def _clauses_fragment(document, compare: str) -> Markup:
