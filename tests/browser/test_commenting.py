@@ -53,7 +53,9 @@ def test_citizen_comments_in_kyrgyz_and_sees_it_published(
     expect(page).to_have_url(re.compile(r"/ky/receipts/[A-Za-z0-9_-]{20,}/$"))
     code = page.url.rstrip("/").rsplit("/", 1)[1]
     expect(page.locator(".receipt-code code")).to_have_text(code)
-    assert page.locator(".comment-body").inner_text() == BODY
+    # The text as stored, byte for byte (inner_text would depend on the stylesheet having
+    # been applied yet, which races with the navigation).
+    assert page.locator(".comment-body").text_content() == BODY
     expect(page.locator(".state-new")).to_be_visible()
     receipt_url = page.url
 
