@@ -17,7 +17,6 @@ import argparse
 import random
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from results_page import build, timed  # noqa: E402  (same data, same report)
+from results_page import built_app, timed  # noqa: E402  (same data, same report)
 
 PAGE_TARGET, SUGGEST_TARGET = 0.5, 3.0
 WORDS = ("арча", "токой", "суу", "жер", "мал", "жайыт", "коргоо", "аймак", "чек", "улуттук",
@@ -79,17 +78,13 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from consult import create_app, db
+    from consult import db
     from consult.accounts.services import save_user
-    from consult.models import Base, Comment, Document, Hearing
+    from consult.models import Comment, Document, Hearing
     from consult.synthesis import groups
 
-    folder = tempfile.mkdtemp()
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    Base.metadata.create_all(app.extensions["consult.engine"])
     start = time.perf_counter()
-    build(app, args.comments)
+    app = built_app(args.comments)
     slug, clause_key = campaign(app, args.campaign)
     with app.app_context():
         session = db.session()

@@ -93,6 +93,20 @@ def timed(label: str, fn, target: float) -> float:
     return result
 
 
+def built_app(comments: int):
+    """An app on a fresh temporary SQLite database holding ``comments`` answered comments."""
+    from consult import create_app
+    from consult.models import Base
+    folder = tempfile.mkdtemp()
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    Base.metadata.create_all(app.extensions["consult.engine"])
+    start = time.perf_counter()
+    build(app, comments)
+    print(f"built {comments} comments in {time.perf_counter() - start:.1f} s")
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=100_000)
@@ -100,18 +114,12 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from consult import create_app, db
+    from consult import db
     from consult.drafts.services import current_consultation
-    from consult.models import Base, Document
+    from consult.models import Document
     from consult.synthesis import publish
 
-    folder = tempfile.mkdtemp()
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    Base.metadata.create_all(app.extensions["consult.engine"])
-    start = time.perf_counter()
-    build(app, args.comments)
-    print(f"built {args.comments} comments in {time.perf_counter() - start:.1f} s")
+    app = built_app(args.comments)
 
     with app.app_context():
         session = db.session()
