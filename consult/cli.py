@@ -206,5 +206,7 @@ def demo(port, no_serve, path):
         click.echo(f"  {role:<10} {email:<28} password: {password}")
     if no_serve:
         return
-    click.echo(f"open http://127.0.0.1:{port}/")
-    app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+    click.echo(f"open http://127.0.0.1:{port}/  (Ctrl+C stops the demo)")
+    # app.run() refuses to serve from inside a flask command; run the same server directly.
+    from werkzeug.serving import run_simple
+    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
