@@ -276,3 +276,24 @@ def login(client, make_user):
             flask_session["_fresh"] = True
         return user_id
     return sign_in
+
+
+@pytest.fixture
+def publish_comments(app):
+    """Store published comments on a clause of a document, as moderation leaves them."""
+    def publish(document_id: int, clause_key: str, bodies, minutes_apart: int = 0) -> None:
+        from datetime import timedelta
+        from consult.models import Comment, Document
+        from consult.timeutil import utcnow
+        with app.app_context():
+            s = db.session()
+            doc = s.get(Document, document_id)
+            for n, body in enumerate(bodies):
+                s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
+                              version_id=doc.current_version_id, clause_key=clause_key,
+                              language="en", body=body, receipt_code=secrets.token_urlsafe(16),
+                              state="published",
+                              received_at=utcnow() - timedelta(minutes=n * minutes_apart)))
+            doc.bump()
+            s.commit()
+    return publish

@@ -2,7 +2,6 @@
 import re
 
 from consult import db
-from consult.models import Comment, Document
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 URL = "/en/documents/sample-programme/2/"
@@ -26,19 +25,12 @@ def test_cached_page_carries_each_visitors_own_working_token(app, make_document,
     assert response.status_code == 302 and "/receipts/" in response.headers["Location"]
 
 
-def test_published_comment_appears_although_the_page_was_cached(app, client, make_document,
-                                                                 open_period):
+def test_published_comment_appears_although_the_page_was_cached(client, make_document,
+                                                                 open_period, publish_comments):
     document = make_document()
     open_period()
     assert "A published remark" not in client.get(URL).get_data(as_text=True)
-    with app.app_context():
-        s = db.session()
-        doc = s.get(Document, document.id)
-        s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
-                      version_id=doc.current_version_id, clause_key="2", language="en",
-                      body="A published remark", receipt_code="pc1", state="published"))
-        doc.bump()
-        s.commit()
+    publish_comments(document.id, "2", ["A published remark"])
     assert "A published remark" in client.get(URL).get_data(as_text=True)
     page = client.get("/en/documents/sample-programme/").get_data(as_text=True)
     assert "1 comment<" in page
@@ -73,21 +65,11 @@ def test_unknown_document_is_still_not_found(client, make_document):
     assert client.get("/en/documents/other/2/").status_code == 404
 
 
-def test_older_comments_are_a_page_away(app, client, make_document):
+def test_older_comments_are_a_page_away(client, make_document, publish_comments):
     from consult.comments.routes import COMMENTS_PER_PAGE
-    from consult.timeutil import utcnow
-    from datetime import timedelta
     document = make_document()
-    with app.app_context():
-        s = db.session()
-        doc = s.get(Document, document.id)
-        for n in range(COMMENTS_PER_PAGE + 5):
-            s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
-                          version_id=doc.current_version_id, clause_key="2", language="en",
-                          body=f"Remark number {n}.", receipt_code=f"older-{n}",
-                          state="published", received_at=utcnow() - timedelta(minutes=n)))
-        doc.bump()
-        s.commit()
+    publish_comments(document.id, "2", [f"Remark number {n}." for n in range(COMMENTS_PER_PAGE + 5)],
+                     minutes_apart=1)
     first = client.get(URL).get_data(as_text=True)
     assert "Remark number 0." in first and f"Remark number {COMMENTS_PER_PAGE + 4}." not in first
     assert 'href="?page=2#comments"' in first

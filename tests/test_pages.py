@@ -1,8 +1,6 @@
 """Public pages through HTTP, in all three languages."""
 import pytest
 
-from consult import db
-
 LANGS = ("ky", "ru", "en")
 
 
@@ -153,19 +151,11 @@ def test_nul_byte_is_refused_with_a_message(client, make_document):
     assert "NUL" in response.get_data(as_text=True)
 
 
-def test_document_page_cache_follows_comment_changes(app, client, make_document):
+def test_document_page_cache_follows_comment_changes(client, make_document, publish_comments):
     document = make_document()
     before = client.get("/en/documents/sample-programme/").get_data(as_text=True)
     assert "0 comments" in before
-    from consult.models import Comment, Document
-    with app.app_context():
-        s = db.session()
-        doc = s.get(Document, document.id)
-        s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
-                      version_id=doc.current_version_id, clause_key="2", language="en",
-                      body="x", receipt_code="r1", state="published"))
-        doc.bump()
-        s.commit()
+    publish_comments(document.id, "2", ["x"])
     after = client.get("/en/documents/sample-programme/").get_data(as_text=True)
     assert "1 comment<" in after
 
