@@ -68,8 +68,8 @@ def test_unknown_document_is_still_not_found(client, make_document):
 def test_older_comments_are_a_page_away(client, make_document, publish_comments):
     from consult.comments.routes import COMMENTS_PER_PAGE
     document = make_document()
-    publish_comments(document.id, "2", [f"Remark number {n}." for n in range(COMMENTS_PER_PAGE + 5)],
-                     minutes_apart=1)
+    remarks = [f"Remark number {n}." for n in range(COMMENTS_PER_PAGE + 5)]
+    publish_comments(document.id, "2", remarks, minutes_apart=1)
     first = client.get(URL).get_data(as_text=True)
     assert "Remark number 0." in first and f"Remark number {COMMENTS_PER_PAGE + 4}." not in first
     assert 'href="?page=2#comments"' in first
