@@ -20,14 +20,10 @@ def init_app(app: Flask) -> None:
     from . import labels
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, switch_language_url=switch_language_url,
-        current_lang=current_lang, endpoint_exists=_endpoint_exists, now_utc=utcnow,
+        current_lang=current_lang, now_utc=utcnow,
         **{name: getattr(labels, name) for name in dir(labels) if name.isupper()})
     app.jinja_env.filters.update(
         localized=localized, datetime=local_datetime, date=local_date, clause_label=clause_label)
-
-
-def _endpoint_exists(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
 
 
 def current_lang() -> str:
