@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from results_page import built_app, timed  # noqa: E402  (same data, same report)
+from results_page import built_app, page_getter, timed  # noqa: E402  (same data, same report)
 
 PAGE_TARGET, SUGGEST_TARGET = 0.5, 3.0
 WORDS = ("арча", "токой", "суу", "жер", "мал", "жайыт", "коргоо", "аймак", "чек", "улуттук",
@@ -105,12 +105,7 @@ def main() -> None:
         flask_session["_user_id"] = str(user_id)
         flask_session["_fresh"] = True
 
-    def get(url):
-        def fetch():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            return response.get_data()
-        return fetch
+    get = page_getter(client)
 
     base = f"/ru/desk/?doc={slug}"
     timed("desk, page 1", get(base), PAGE_TARGET)

@@ -93,6 +93,17 @@ def timed(label: str, fn, target: float) -> float:
     return result
 
 
+def page_getter(client):
+    """``get(url)`` gives a function that fetches ``url`` and insists on a 200 answer."""
+    def get(url):
+        def fetch():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response.get_data()
+        return fetch
+    return get
+
+
 def built_app(comments: int):
     """An app on a fresh temporary SQLite database holding ``comments`` answered comments."""
     from consult import create_app
@@ -132,14 +143,7 @@ def main() -> None:
         total = publish.comment_count(session, session.scalar(
             select(Document).where(Document.slug == slug)))
     last = -(-total // publish.RESULTS_PER_PAGE)
-    client = app.test_client()
-
-    def get(url):
-        def fetch():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            return response.get_data()
-        return fetch
+    get = page_getter(app.test_client())
 
     timed("results page with totals (first view)", get("/ky/results/"), PAGE_TARGET)
     timed("results page with totals (again)", get("/ru/results/"), PAGE_TARGET)
