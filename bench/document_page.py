@@ -155,7 +155,8 @@ def main() -> int:
     started = time.perf_counter()
     prepare(folder, database_url, args.on_document)
     print(f"database with {CLAUSES} clauses x 3 languages and {COMMENTS:,} published "
-          f"comments ({args.on_document:,} on the whole document) built in {time.perf_counter() - started:.1f} s")
+          f"comments ({args.on_document:,} on the whole document) built in "
+          f"{time.perf_counter() - started:.1f} s")
 
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench-secret")

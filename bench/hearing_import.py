@@ -35,6 +35,7 @@ def main() -> int:
                       "SECRET_KEY": "bench"})
     Base.metadata.create_all(app.extensions["consult.engine"])
     from flask import g
+
     from consult.drafts.load import import_paths
     from consult.hearings import services
     from consult.hearings.schedule import load_schedule

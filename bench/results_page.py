@@ -34,8 +34,15 @@ def build(app, total: int) -> None:
     from consult import db
     from consult.drafts.load import import_paths
     from consult.drafts.services import current_consultation
-    from consult.models import CHANNELS, Clause, Comment, Document, DuplicateGroup, Hearing, \
-        Response
+    from consult.models import (
+        CHANNELS,
+        Clause,
+        Comment,
+        Document,
+        DuplicateGroup,
+        Hearing,
+        Response,
+    )
     from consult.timeutil import utcnow
 
     with app.app_context():

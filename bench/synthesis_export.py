@@ -39,9 +39,20 @@ def peak_rss_mb() -> float:
 def generate(db_path: str, comments: int) -> None:
     """A consultation with 300 clauses, 5 hearings and ``comments`` comments, bulk-inserted."""
     from sqlalchemy import insert
+
     from consult import db
-    from consult.models import (Base, Clause, Comment, Consultation, Document,
-                                DocumentVersion, DuplicateGroup, Hearing, Section, User)
+    from consult.models import (
+        Base,
+        Clause,
+        Comment,
+        Consultation,
+        Document,
+        DocumentVersion,
+        DuplicateGroup,
+        Hearing,
+        Section,
+        User,
+    )
     app = app_for(db_path)
     Base.metadata.create_all(app.extensions["consult.engine"])
     rnd = random.Random(5)
@@ -85,14 +96,14 @@ def generate(db_path: str, comments: int) -> None:
             hearings.append(hearing)
         s.flush()
         groups = []
-        for i in range(comments // 100):
+        for _ in range(comments // 100):
             group = DuplicateGroup(document_id=doc.id)
             s.add(group)
             groups.append(group)
         s.flush()
         channels = ["online"] * 6 + ["hearing-oral", "hearing-written", "email", "form-import"]
         states = ["published"] * 90 + ["hidden"] * 5 + ["withdrawn"] * 2 + ["new"] * 3
-        words = "биоразнообразие лес вода горы охрана экосистема закон район".split()
+        words = ["биоразнообразие", "лес", "вода", "горы", "охрана", "экосистема", "закон", "район"]
         rows = []
         for n in range(comments):
             clause = clauses[rnd.randrange(CLAUSES)]
@@ -125,6 +136,7 @@ def export(db_path: str, out: str) -> dict:
     """Time the export, note its peak RSS, then time the floor in the same process."""
     from flask import g
     from openpyxl import Workbook
+
     from consult import db
     from consult.synthesis.rows import COLUMNS, iter_rows
     from consult.synthesis.workbook import export_workbook
@@ -196,6 +208,7 @@ def fill(exported: str, filled: str) -> dict:
 def import_answers(db_path: str, filled: str) -> dict:
     from flask import g
     from sqlalchemy import select
+
     from consult import db
     from consult.models import User
     from consult.synthesis.answers import apply_answers

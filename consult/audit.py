@@ -1,8 +1,10 @@
 """Writing audit events: every state change names who did it, before and after."""
 import logging
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from .core.time import utcnow
 from .models import AuditEvent, User
 
 log = logging.getLogger("consult.audit")
@@ -35,8 +37,6 @@ def record_many(session: Session, actor: User | None, action: str, object_type: 
     """
     if not events:
         return 0
-    from sqlalchemy import insert
-    from .timeutil import utcnow
     now = utcnow()
     actor_id, label = (actor.id, actor.label) if actor is not None else (None, "")
     session.execute(insert(AuditEvent), [

@@ -1,65 +1,47 @@
-"""The ``consult`` command line (the same as ``flask --app wsgi``)."""
+"""The ``consult`` command line (the same as ``flask --app wsgi``): DESIGN.md section 5.
+
+Each area keeps its own commands (``intake.commands``, ``synthesis.commands``); this
+module gathers them with the database, drafts, accounts and demo commands.
+"""
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, g
+from alembic import command
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import ROOT, db
-from .config import LANGUAGES
+from . import create_app, db, translations
+from . import demo as demonstration
+from .accounts.services import MIN_PASSWORD_LENGTH, save_user
+from .config import ROOT
+from .core.consultation import by_slug, current_consultation
+from .core.consultation import set_period as set_consultation_period
+from .core.time import parse_local
+from .core.vocab import ROLES
+from .drafts.load import import_paths
+from .hearings.schedule import load_schedule
+from .i18n import cli_language
+from .intake.commands import import_hearing
+from .synthesis.commands import export_synthesis
 
 
 def main() -> None:
     """Entry point of the ``consult`` console script."""
-    from . import create_app
     FlaskGroup(create_app=lambda: create_app(), name="consult",
                help="consult: public consultation, clause by clause.")(prog_name="consult")
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(db_group)
-    app.cli.add_command(import_drafts)
-    app.cli.add_command(set_period)
-    app.cli.add_command(create_user)
-    app.cli.add_command(load_hearings)
-    from .hearings.commands import import_hearing
-    app.cli.add_command(import_hearing)
-    app.cli.add_command(demo)
-    from .synthesis.commands import export_synthesis
-    app.cli.add_command(export_synthesis)
-    from .translations import translations_group
-    app.cli.add_command(translations_group)
-
-
-def cli_language() -> None:
-    """Messages in the terminal's language when it is one of ours, else English."""
-    lang = (os.environ.get("CONSULT_LANG") or os.environ.get("LANG") or "en")[:2]
-    g.lang = lang if lang in LANGUAGES else "en"
+    for item in (db_group, import_drafts, set_period, create_user, load_hearings,
+                 import_hearing, demo, export_synthesis, translations.translations_group):
+        app.cli.add_command(item)
 
 
 # ------------------------------------------------------------------ database
-
-def alembic_config(url: str | None = None):
-    from alembic.config import Config
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("file_template",
-                           "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
-    config.set_main_option("sqlalchemy.url",
-                           (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
-    return config
-
-
-def upgrade_database(url: str | None = None) -> None:
-    """Bring the database at ``url`` (default: the app's) to the newest schema."""
-    from alembic import command
-    command.upgrade(alembic_config(url), "head")
-
 
 @click.group("db", help="Database schema (Alembic migrations).")
 def db_group():
@@ -70,7 +52,7 @@ def db_group():
 @with_appcontext
 def db_upgrade():
     """Bring the database to the newest schema."""
-    upgrade_database()
+    db.upgrade_database(current_app.config["DATABASE_URL"])
     click.echo("database is at the newest schema")
 
 
@@ -78,8 +60,7 @@ def db_upgrade():
 @with_appcontext
 def db_current():
     """Show the schema revision the database is at."""
-    from alembic import command
-    command.current(alembic_config())
+    command.current(db.alembic_config(current_app.config["DATABASE_URL"]))
 
 
 @db_group.command("revision")
@@ -87,8 +68,8 @@ def db_current():
 @with_appcontext
 def db_revision(message: str):
     """Write a new migration from the difference between models and database (review it!)."""
-    from alembic import command
-    command.revision(alembic_config(), message=message, autogenerate=True)
+    command.revision(db.alembic_config(current_app.config["DATABASE_URL"]), message=message,
+                     autogenerate=True)
 
 
 # ------------------------------------------------------------------ drafts
@@ -98,7 +79,6 @@ def db_revision(message: str):
 @with_appcontext
 def import_drafts(paths):
     """Import draft sources (files or folders of <document>/<lang>.md)."""
-    from .drafts.load import import_paths
     cli_language()
     session = db.session()
     outcomes, problems = import_paths(session, list(paths))
@@ -121,15 +101,9 @@ def import_drafts(paths):
 @with_appcontext
 def set_period(slug, opens, closes):
     """Set when the consultation accepts comments (Asia/Bishkek time)."""
-    from .consultations import set_period as set_consultation_period
-    from .drafts.services import current_consultation
-    from .models import Consultation
-    from sqlalchemy import select
-    from .timeutil import parse_local
     cli_language()
     session = db.session()
-    consultation = (session.scalar(select(Consultation).where(Consultation.slug == slug))
-                    if slug else current_consultation(session))
+    consultation = by_slug(session, slug) if slug else current_consultation(session)
     if consultation is None:
         raise click.ClickException(f"no consultation {slug or ''}".strip())
     try:
@@ -144,21 +118,21 @@ def set_period(slug, opens, closes):
     click.echo(f"{consultation.slug}: open from {opens} to {closes} (Asia/Bishkek)")
 
 
-# ------------------------------------------------------------------ people
+# ------------------------------------------------------------------ people and hearings
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "moderator", "drafter"]), required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
 @click.option("--name", default="")
 @click.password_option(prompt="Password", confirmation_prompt=True,
                        help="read from a prompt, or from standard input when piped")
 @with_appcontext
 def create_user(email, role, name, password):
     """Create a staff account (or reset its password and role)."""
-    from .accounts.services import save_user
     cli_language()
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     session = db.session()
     user, created = save_user(session, email, role, password, name=name)
     session.commit()
@@ -170,7 +144,6 @@ def create_user(email, role, name, password):
 @with_appcontext
 def load_hearings(path):
     """Load a hearing schedule file (JSON); hearings already there are updated."""
-    from .hearings.schedule import load_schedule
     cli_language()
     session = db.session()
     try:
@@ -191,22 +164,13 @@ def load_hearings(path):
               help="the SQLite file to create (an existing one is replaced)")
 def demo(port, no_serve, path):
     """Fresh SQLite database with the drafts, hearings and demo users; then serve it."""
-    from . import create_app
-    from .demo import prepare
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
-    with app.app_context():
-        g.lang = "en"
-        accounts = prepare(app, passwords={role: secrets.token_urlsafe(9)
-                                           for role in ("admin", "moderator", "drafter")})
+    app = demonstration.make_app(path)
+    accounts = demonstration.prepare(app, passwords={role: secrets.token_urlsafe(9)
+                                                     for role in ROLES})
     click.echo(f"demo database: {path}")
     for email, role, password in accounts:
         click.echo(f"  {role:<10} {email:<28} password: {password}")
     if no_serve:
         return
     click.echo(f"open http://127.0.0.1:{port}/  (Ctrl+C stops the demo)")
-    # app.run() refuses to serve from inside a flask command; run the same server directly.
-    from werkzeug.serving import run_simple
-    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    demonstration.serve(app, port)

@@ -3,12 +3,11 @@ import os
 import secrets
 from pathlib import Path
 
+from .core import languages
+from .core.time import TIMEZONE
+
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_TRANSLATIONS = ROOT / "translations"
-
-LANGUAGES = ("ky", "ru", "en")
-DEFAULT_LANGUAGE = "ky"  # the state language
-TIMEZONE = "Asia/Bishkek"
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -48,11 +47,17 @@ def load(instance_path: str, overrides=None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,  # a citizen may take an hour to write a comment
-        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "BABEL_DEFAULT_TIMEZONE": TIMEZONE,
-        "LANGUAGES": LANGUAGES,
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT_TRANSLATIONS),
+        # The site's languages in fallback order (the first is the default) and those a
+        # notice must be complete in: consult.core.languages.
+        "LANGUAGES": languages.parse_setting(env.get("LANGUAGES"), languages.DEFAULT_LANGUAGES),
+        "REQUIRED_LANGUAGES": languages.parse_setting(env.get("REQUIRED_LANGUAGES"),
+                                                      languages.DEFAULT_REQUIRED),
     }
     settings.update(overrides or {})
+    settings["LANGUAGES"] = tuple(settings["LANGUAGES"])
+    settings["BABEL_DEFAULT_LOCALE"] = settings["LANGUAGES"][0]
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _secret_key(instance)
     return settings

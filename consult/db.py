@@ -6,6 +6,10 @@ command boundary commits.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -69,3 +73,21 @@ def _close_session(_exc):
     s = g.pop("db_session", None)
     if s is not None:
         s.close()
+
+
+# ---------------------------------------------------------------- migrations
+
+def alembic_config(url: str):
+    """Alembic's configuration for the database at ``url`` (migrations/ at the root)."""
+    root = Path(__file__).resolve().parent.parent
+    config = Config()
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.set_main_option("file_template",
+                           "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema."""
+    command.upgrade(alembic_config(url), "head")

@@ -1,43 +1,50 @@
-"""Languages: the URL prefix picks the locale; texts kept per language fall back gracefully."""
+"""The page's language: the URL prefix picks the locale; Jinja helpers for texts and codes.
+
+Which languages exist is decided in ``core.languages``; the labels of codes in
+``core.vocab``. This module only binds them to requests and templates.
+"""
+from __future__ import annotations
+
+import os
+
 from flask import Flask, abort, current_app, g, redirect, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from .config import DEFAULT_LANGUAGE, LANGUAGES, ROOT_TRANSLATIONS
+from .core import languages, vocab
+from .core.time import utcnow
 from .extensions import babel
-from .timeutil import utcnow
-
-LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
 
 
 def init_app(app: Flask) -> None:
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT_TRANSLATIONS)
-    babel.init_app(app, locale_selector=_locale)
+    babel.init_app(app, locale_selector=current_lang)
     app.url_value_preprocessor(_pull_lang)
     app.url_defaults(_push_lang)
     app.add_url_rule("/", "root", _root)
-    from . import labels
     app.jinja_env.globals.update(
-        LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, switch_language_url=switch_language_url,
-        current_lang=current_lang, now_utc=utcnow,
-        **{name: getattr(labels, name) for name in dir(labels) if name.isupper()})
+        languages=languages.codes, language_name=languages.name,
+        switch_language_url=switch_language_url, current_lang=current_lang, now_utc=utcnow,
+        **{name: value for name, value in vars(vocab).items()
+           if isinstance(value, vocab.Vocabulary)})
     app.jinja_env.filters.update(
         localized=localized, datetime=local_datetime, date=local_date, clause_label=clause_label)
 
 
 def current_lang() -> str:
-    return g.get("lang") or DEFAULT_LANGUAGE
+    return g.get("lang") or languages.default()
 
 
-def _locale():
-    return current_lang()
+def cli_language() -> None:
+    """Messages in the terminal's language when it is one of ours, else English."""
+    lang = (os.environ.get("CONSULT_LANG") or os.environ.get("LANG") or "en")[:2]
+    g.lang = lang if lang in languages.codes() else "en"
 
 
 def _pull_lang(endpoint, values):
     if values and "lang" in values:
         lang = values.pop("lang")
-        if lang not in LANGUAGES:
+        if lang not in languages.codes():
             abort(404)
         g.lang = lang
 
@@ -49,7 +56,7 @@ def _push_lang(endpoint, values):
 
 def _root():
     """Send a visitor to the notice in the browser's preferred language."""
-    lang = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    lang = request.accept_languages.best_match(languages.codes(), default=languages.default())
     return redirect(url_for("drafts.notice", lang=lang))
 
 
@@ -65,18 +72,9 @@ def switch_language_url(lang: str) -> str:
 
 
 def pick(texts: dict | None, lang: str | None = None) -> tuple[str, str]:
-    """The text for ``lang`` from a per-language mapping, else the first available.
-
-    Returns ``(text, language_it_is_in)`` so a page can say when it fell back.
-    """
-    lang = lang or current_lang()
-    texts = texts or {}
-    if texts.get(lang):
-        return texts[lang], lang
-    for other in (DEFAULT_LANGUAGE, "ru", "en"):
-        if texts.get(other):
-            return texts[other], other
-    return "", lang
+    """The text in the page's language (or ``lang``), else by the fallback order:
+    ``(text, language it is in)``."""
+    return languages.pick(texts, lang or current_lang())
 
 
 def localized(texts: dict | None, lang: str | None = None):
@@ -84,9 +82,14 @@ def localized(texts: dict | None, lang: str | None = None):
     return pick(texts, lang)[0]
 
 
+def html(texts: dict | None, lang: str | None = None) -> Markup:
+    """Sanitised-at-import HTML kept per language, marked safe for templates."""
+    return Markup(pick(texts, lang)[0])
+
+
 def clause_label(key: str) -> str:
     """How a clause key reads to people: ``annex-1.3`` is clause 3 of annex 1."""
-    if key.startswith("annex-"):
+    if key and key.startswith("annex-"):
         annex, _, number = key[len("annex-"):].partition(".")
         return str(_l("Annex %(annex)s, %(number)s", annex=annex, number=number))
     return key
@@ -103,11 +106,3 @@ def local_date(value, fmt: str = "long"):
     if value is None:
         return ""
     return format_date(value, fmt)
-
-
-def html(texts: dict | None, lang: str | None = None) -> Markup:
-    """Sanitised-at-import HTML kept per language, marked safe for templates."""
-    return Markup(pick(texts, lang)[0])
-
-
-__all__ = ["init_app", "pick", "localized", "html", "current_lang", "get_locale"]

@@ -56,12 +56,14 @@ def _headers(response):
 
 
 def _error_page(error: HTTPException):
+    # Keep what the error itself says in headers (Allow on a 405, Retry-After on a 429).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if request.path.startswith("/api/"):
         return {"error": error.name, "status": error.code,
-                "detail": str(error.description)}, error.code
+                "detail": str(error.description)}, error.code, headers
     code = error.code or 500
     detail = error.description
     if detail == type(error).description:
         detail = ""  # werkzeug's English default: the translated hint says it instead
     return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, error.name),
-                           hint=ERROR_HINTS.get(code, ""), detail=detail), code
+                           hint=ERROR_HINTS.get(code, ""), detail=detail), code, headers

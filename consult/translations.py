@@ -11,8 +11,8 @@ import click
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
-from . import ROOT
-from .config import LANGUAGES
+from .config import ROOT
+from .core import languages
 
 CATALOGS = ROOT / "translations"
 TEMPLATE = CATALOGS / "messages.pot"
@@ -31,7 +31,7 @@ def update() -> None:
     """Extract the strings and merge them into every catalog (new entries empty)."""
     _pybabel("extract", "-F", str(ROOT / "babel.cfg"), *KEYWORDS, "--no-location",
              "--sort-output", "--omit-header", "-o", str(TEMPLATE), str(ROOT))
-    for lang in LANGUAGES:
+    for lang in languages.codes():
         path = catalog_path(lang)
         if path.exists():
             _pybabel("update", "-i", str(TEMPLATE), "-d", str(CATALOGS), "-l", lang,

@@ -7,16 +7,32 @@ migrations build the very same schema.
 """
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import textwrap
+import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import selectinload
 
-from consult import ROOT, create_app, db
-from consult.models import Base
+from consult import ROOT, cache, create_app, db, ratelimit
+from consult.core.time import utcnow
+from consult.models import (
+    Base,
+    Clause,
+    Comment,
+    Consultation,
+    Document,
+    DuplicateGroup,
+    Hearing,
+    Response,
+    User,
+)
+from consult.synthesis.answers import save_answer
 
 
 def _postgres_database(url: str):
@@ -79,11 +95,9 @@ def _clean(engine) -> None:
 def clean_database(app):
     """Every test starts from empty tables and empty caches."""
     _clean(app.extensions["consult.engine"])
-    from consult.drafts import routes
-    routes._fragments.clear()
-    routes.pages.clear()
-    from consult.extensions import limiter
-    limiter.reset()
+    cache.clear_all()
+    with app.app_context():
+        ratelimit.reset()
     yield
 
 
@@ -226,8 +240,9 @@ def open_period(app):
     """Set the period of every consultation to include now."""
     def set_open(slug: str | None = None):
         from datetime import timedelta
+
+        from consult.core.time import utcnow
         from consult.models import Consultation
-        from consult.timeutil import utcnow
         with app.app_context():
             s = db.session()
             for c in s.query(Consultation).all():
@@ -283,8 +298,9 @@ def publish_comments(app):
     """Store published comments on a clause of a document, as moderation leaves them."""
     def publish(document_id: int, clause_key: str, bodies, minutes_apart: int = 0) -> None:
         from datetime import timedelta
+
+        from consult.core.time import utcnow
         from consult.models import Comment, Document
-        from consult.timeutil import utcnow
         with app.app_context():
             s = db.session()
             doc = s.get(Document, document_id)
@@ -294,6 +310,195 @@ def publish_comments(app):
                               language="en", body=body, receipt_code=secrets.token_urlsafe(16),
                               state="published",
                               received_at=utcnow() - timedelta(minutes=n * minutes_apart)))
-            doc.bump()
             s.commit()
     return publish
+
+
+@pytest.fixture
+def submit_online(app):
+    """Send a comment through the online channel as the form would (a clause or document)."""
+    def submit(session, target, data: dict, client: str = "client", now=None,
+               language: str = "en"):
+        from consult.comments.intake import Target
+        from consult.intake import online
+        from consult.models import Clause, Document
+        if isinstance(target, Clause):
+            target = Target(session.get(Document, target.version.document_id), target)
+        else:
+            target = Target(target)
+        return online.submit(session, target, data, client, language, now=now)
+    return submit
+
+
+# ------------------------------------------------------------------ records for many tests
+
+SECRET_EMAIL = "hidden.person@example.org"  # must never appear in any export or page
+
+
+def _add_comment(session, document, clause_key="1", body="Protect the juniper forests.", *,
+                 commit=True, **fields):
+    """Store a published comment on ``clause_key`` (None: the whole document)."""
+    version = document.current_version
+    clause = None
+    if clause_key is not None:
+        clause = session.query(Clause).filter_by(version_id=version.id, key=clause_key).one()
+    values = dict(consultation_id=document.consultation_id, document_id=document.id,
+                  version_id=version.id, clause_id=clause.id if clause else None,
+                  clause_key=clause_key, language="ru", body=body, state="published",
+                  receipt_code=secrets.token_hex(8), email=SECRET_EMAIL)
+    values.update(fields)
+    comment = Comment(**values)
+    session.add(comment)
+    session.commit() if commit else session.flush()
+    return comment
+
+
+@pytest.fixture
+def add_comment():
+    """Store a comment as a channel would have (committed unless ``commit=False``)."""
+    return _add_comment
+
+
+def _build_record(session, document) -> dict:
+    """A small consultation record: every channel, moderation state, a group, answers."""
+    hearing = Hearing(consultation_id=document.consultation_id, slug="naryn",
+                      city={"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
+                      venue={"en": "Town hall"}, starts_at=utcnow() - timedelta(days=3),
+                      status="held", attendance_total=40, attendance_women=22,
+                      attendance_men=15, attendance_unstated=3)
+    session.add(hearing)
+    drafter = session.query(User).filter_by(role="drafter").first()
+    session.flush()
+    c = {}
+    c["online"] = _add_comment(session, document, "1", "Protect the juniper forests.",
+                               channel="online", author_name="Aigul Namedperson",
+                               consent="full", gender="female")
+    c["anon"] = _add_comment(session, document, "1", "Anonymous online text.",
+                             channel="online", author_name="Secret Anonname",
+                             consent="anonymous", gender="male", category="ngo",
+                             organisation="Green Alliance")
+    c["oral"] = _add_comment(session, document, "2", "Said at the hearing in Naryn.",
+                             channel="hearing-oral", hearing_id=hearing.id, language="ky")
+    c["email"] = _add_comment(session, document, "3", "Sent by e-mail.", channel="email",
+                              in_period=False)
+    c["form"] = _add_comment(session, document, "annex-1.1", "Imported from the form.",
+                             channel="form-import", consent="none",
+                             author_name="Nocon Sentperson")
+    c["whole"] = _add_comment(session, document, None, "About the whole programme.",
+                              channel="post", state="new")
+    c["hidden"] = _add_comment(session, document, "2", "Abusive hidden words here.",
+                               channel="online", state="hidden", hidden_reason="abuse",
+                               moderation_note="insults a named official")
+    c["withdrawn"] = _add_comment(session, document, "3", "Withdrawn words here.",
+                                  channel="online", state="withdrawn",
+                                  hidden_reason="withdrawn")
+    group = DuplicateGroup(document_id=document.id, clause_key="3")
+    session.add(group)
+    session.flush()
+    c["dup1"] = _add_comment(session, document, "3", "Campaign text.", channel="email",
+                             group_id=group.id)
+    c["dup2"] = _add_comment(session, document, "3", "Campaign text!", channel="online",
+                             group_id=group.id)
+    session.flush()
+    session.expire_all()
+    save_answer(session, c["online"], "accepted", "", "clause 1 reworded", drafter, None)
+    save_answer(session, c["oral"], "not-accepted", "Outside the programme.", "", drafter,
+                None)
+    save_answer(session, c["dup1"], "noted", "", "", drafter, None)
+    session.commit()
+    return {"comments": c, "hearing": hearing, "group": group, "drafter": drafter}
+
+
+@pytest.fixture
+def record(app, session, make_document, make_user):
+    """The small record above, in the sample document; returns the built objects."""
+    make_user("drafter")
+    return _build_record(session, session.merge(make_document()))
+
+
+@pytest.fixture
+def rezip():
+    """Copy a workbook's zip, replacing or adding members (``compression`` of the copy)."""
+    def copy(data: bytes, replace: dict | None = None, add: dict | None = None,
+             compression=zipfile.ZIP_DEFLATED) -> bytes:
+        replace, add = replace or {}, add or {}
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, \
+                zipfile.ZipFile(out, "w", compression) as dst:
+            for item in src.infolist():
+                dst.writestr(item.filename, replace.get(item.filename, src.read(item.filename)))
+            for name, content in add.items():
+                dst.writestr(name, content)
+        return out.getvalue()
+    return copy
+
+
+@pytest.fixture
+def doc(make_document, session):
+    """The sample document, in the test's session."""
+    return session.merge(make_document())
+
+
+@pytest.fixture
+def drafter(make_user, session):
+    """A drafter's account, in the test's session."""
+    return session.get(User, make_user("drafter"))
+
+
+@pytest.fixture
+def naryn(app, make_document):
+    """Two documents in one consultation and a hearing in Naryn; returns the hearing id."""
+    make_document("sample-programme")
+    make_document("sample-plan", word="river")
+    with app.app_context():
+        s = db.session()
+        consultation = s.scalar(select(Consultation).where(
+            Consultation.slug == "test-consultation"))
+        hearing = Hearing(consultation_id=consultation.id, slug="naryn-2025",
+                          city={"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
+                          venue={"en": "Town hall"}, languages="ky,ru",
+                          agenda={"en": "14:00 Opening\n14:30 Discussion"},
+                          starts_at=utcnow() - timedelta(hours=3))
+        s.add(hearing)
+        s.commit()
+        return hearing.id
+
+
+@pytest.fixture
+def stored_comments(app):
+    """The comments in the database (filtered by column values), documents loaded."""
+    def find(**where):
+        with app.app_context():
+            query = select(Comment).order_by(Comment.id).options(
+                selectinload(Comment.document))
+            for name, value in where.items():
+                query = query.where(getattr(Comment, name) == value)
+            return list(db.session().scalars(query))
+    return find
+
+
+@pytest.fixture
+def comment_on():
+    """A comment on clause ``key`` (None: the whole document) of the document ``slug``;
+    ``answer=(status, rationale, change)`` gives it its own response. Flushed."""
+    def add(session, slug="sample-programme", key="1", *, answer=None, **fields):
+        document = session.scalar(select(Document).where(Document.slug == slug))
+        clause = session.scalar(select(Clause).where(
+            Clause.version_id == document.current_version_id, Clause.key == key)) \
+            if key else None
+        values = dict(consultation_id=document.consultation_id, document_id=document.id,
+                      version_id=document.current_version_id,
+                      clause_id=clause.id if clause else None, clause_key=key, language="en",
+                      body="A comment.", state="published", consent="anonymous",
+                      receipt_code=secrets.token_hex(8))
+        values.update(fields)
+        comment = Comment(**values)
+        session.add(comment)
+        session.flush()
+        if answer:
+            status, rationale, change = answer
+            session.add(Response(comment_id=comment.id, status=status, rationale=rationale,
+                                 change=change))
+            session.flush()
+        return comment
+    return add

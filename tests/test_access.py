@@ -12,7 +12,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from consult import create_app, db
-from consult.labels import STAFF_LINKS
+from consult.accounts.navigation import STAFF_LINKS
 from consult.models import AuditEvent, Comment, Document, Hearing
 
 WHO = ("anonymous", "admin", "moderator", "drafter")

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-
 from html import unescape
 
 import pytest
 from sqlalchemy import select
 
 from consult import db
+from consult.core.time import utcnow
 from consult.models import AuditEvent, Consultation, User
-from consult.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
 LOGIN_ERROR = "The e-mail address or the password is not right"
@@ -438,7 +437,7 @@ def test_audit_page_filters_by_action_prefix_and_object_type(client, login, make
     make_user("drafter")
     make_document()
     with app.app_context():
-        from consult.consultations import set_moderation
+        from consult.core.consultation import set_moderation
         s = db.session()
         set_moderation(s, s.scalar(select(Consultation)), "post", None)
         s.commit()

@@ -1,40 +1,12 @@
 """save_answer: the rules for an answer, revisions, conflicts and the audit trail."""
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from sqlalchemy import select
 
-from consult.models import AuditEvent, Comment, DuplicateGroup, Response, User
-from consult.synthesis import services
-from consult.synthesis.services import AnswerConflict, AnswerInvalid, save_answer
-
-
-def add_comment(session, document, clause_key="1", body="Protect the juniper forests.",
-                **fields) -> Comment:
-    """Store a comment on ``clause_key`` of ``document`` (committed)."""
-    version = document.current_version
-    clause = next(c for c in version.clauses if c.key == clause_key) if clause_key else None
-    comment = Comment(consultation_id=document.consultation_id, document_id=document.id,
-                      version_id=version.id, clause_id=clause.id if clause else None,
-                      clause_key=clause_key, language=fields.pop("language", "ru"), body=body,
-                      receipt_code=secrets.token_hex(6), state=fields.pop("state", "published"),
-                      **fields)
-    session.add(comment)
-    session.commit()
-    return comment
-
-
-@pytest.fixture
-def doc(make_document, session):
-    document = make_document()
-    return session.merge(document)
-
-
-@pytest.fixture
-def drafter(make_user, session):
-    return session.get(User, make_user("drafter"))
+from consult.models import AuditEvent, DuplicateGroup, Response, User
+from consult.synthesis import answers
+from consult.synthesis.answers import AnswerConflict, AnswerInvalid, save_answer
 
 
 @pytest.mark.parametrize("status,rationale,change,fields", [
@@ -45,7 +17,8 @@ def drafter(make_user, session):
     ("not-accepted", "", "", {"rationale"}),
     ("out-of-scope", "  ", "", {"rationale"}),
 ])
-def test_invalid_answers_name_each_broken_field(session, doc, drafter, status, rationale,
+def test_invalid_answers_name_each_broken_field(add_comment,
+        session, doc, drafter, status, rationale,
                                                 change, fields):
     comment = add_comment(session, doc)
     with pytest.raises(AnswerInvalid) as caught:
@@ -65,7 +38,7 @@ def test_invalid_answers_name_each_broken_field(session, doc, drafter, status, r
     ("partly-accepted", "Частично.", "no change"),
     ("out-of-scope", "Передано в Минприроды.", ""),
 ])
-def test_valid_answers_are_stored(session, doc, drafter, status, rationale, change):
+def test_valid_answers_are_stored(add_comment, session, doc, drafter, status, rationale, change):
     comment = add_comment(session, doc)
     response = save_answer(session, comment, status, rationale, change, drafter, None)
     session.commit()
@@ -74,7 +47,7 @@ def test_valid_answers_are_stored(session, doc, drafter, status, rationale, chan
     assert response.revision == 1 and response.responder_id == drafter.id
 
 
-def test_saving_increments_revision_and_audits_before_and_after(session, doc, drafter):
+def test_saving_increments_revision_and_audits_before_and_after(add_comment, session, doc, drafter):
     comment = add_comment(session, doc)
     revision_before = doc.public_revision
     first = save_answer(session, comment, "noted", "", "", drafter, None)
@@ -93,7 +66,7 @@ def test_saving_increments_revision_and_audits_before_and_after(session, doc, dr
     assert events[1].actor_id == drafter.id and events[1].object_id == second.id
 
 
-def test_stale_base_revision_is_refused_with_the_saved_answer(session, doc, drafter,
+def test_stale_base_revision_is_refused_with_the_saved_answer(add_comment, session, doc, drafter,
                                                               make_user):
     other = session.get(User, make_user("drafter"))
     comment = add_comment(session, doc)
@@ -111,7 +84,7 @@ def test_stale_base_revision_is_refused_with_the_saved_answer(session, doc, draf
     assert (stored.status, stored.revision) == ("not-accepted", 2)
 
 
-def test_creating_over_an_existing_answer_is_a_conflict(session, doc, drafter):
+def test_creating_over_an_existing_answer_is_a_conflict(add_comment, session, doc, drafter):
     comment = add_comment(session, doc)
     save_answer(session, comment, "noted", "", "", drafter, None)
     session.commit()
@@ -120,20 +93,20 @@ def test_creating_over_an_existing_answer_is_a_conflict(session, doc, drafter):
     assert caught.value.current.status == "noted"
 
 
-def test_concurrent_creation_is_a_conflict_not_an_error(session, doc, drafter, app,
+def test_concurrent_creation_is_a_conflict_not_an_error(add_comment, session, doc, drafter, app,
                                                         monkeypatch):
     comment = add_comment(session, doc)
     # Another drafter's answer lands between our read and our insert.
     other = Response(comment_id=comment.id, status="noted", rationale="theirs", change="")
     session.add(other)
     session.commit()
-    real = services.stored_response
+    real = answers.stored_response
     calls = []
 
     def stale_first(s, c):
         calls.append(1)
         return None if len(calls) == 1 else real(s, c)
-    monkeypatch.setattr(services, "stored_response", stale_first)
+    monkeypatch.setattr(answers, "stored_response", stale_first)
     session.expire(comment)
     with pytest.raises(AnswerConflict) as caught:
         save_answer(session, comment, "accepted", "", "x", drafter, None)
@@ -143,7 +116,7 @@ def test_concurrent_creation_is_a_conflict_not_an_error(session, doc, drafter, a
         == "noted"
 
 
-def test_a_grouped_comment_is_answered_through_its_group(session, doc, drafter):
+def test_a_grouped_comment_is_answered_through_its_group(add_comment, session, doc, drafter):
     a = add_comment(session, doc, body="Same text")
     b = add_comment(session, doc, body="Same text")
     group = DuplicateGroup(document_id=doc.id, clause_key="1")
@@ -157,4 +130,4 @@ def test_a_grouped_comment_is_answered_through_its_group(session, doc, drafter):
     assert response.group_id == group.id and response.comment_id is None
     session.expire_all()
     assert b.answer.id == response.id and a.answer.id == response.id
-    assert services.effective_response(b).id == response.id
+    assert answers.effective_response(b).id == response.id

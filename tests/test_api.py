@@ -8,11 +8,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
+from consult.core.time import utcnow
 from consult.models import Consultation, Document, Hearing
-from consult.synthesis import publish
-from consult.timeutil import utcnow
-
-from .test_results import add_comment
+from consult.publication import results as publish
 
 
 def spec_of(client) -> dict:
@@ -37,7 +35,7 @@ def response_schema(spec: dict, path: str, code: str = "200") -> dict:
 
 
 @pytest.fixture
-def published_data(session, make_document):
+def published_data(comment_on, session, make_document):
     """A document, a held hearing with attendance, comments of every kind, answered and
     published. Returns the ids of (named, anonymous, hidden, new) comments."""
     make_document()
@@ -49,15 +47,15 @@ def published_data(session, make_document):
     session.add(hearing)
     session.flush()
     noted = ("noted", "", "")
-    named = add_comment(session, author_name="Aida Publishable", consent="full",
+    named = comment_on(session, author_name="Aida Publishable", consent="full",
                         email="aida.secret@example.org", body="Named text.",
                         answer=("accepted", "Agreed.", "Clause 1 reworded."))
-    anonymous = add_comment(session, author_name="Bakyt Private", consent="anonymous",
+    anonymous = comment_on(session, author_name="Bakyt Private", consent="anonymous",
                             email="bakyt.secret@example.org", channel="hearing-oral",
                             hearing_id=hearing.id, key="2", answer=noted)
-    hidden = add_comment(session, body="Hidden abuse.", state="hidden", hidden_reason="abuse",
+    hidden = comment_on(session, body="Hidden abuse.", state="hidden", hidden_reason="abuse",
                          email="hidden.secret@example.org", key=None, answer=noted)
-    new = add_comment(session, body="Awaiting moderation.", state="new",
+    new = comment_on(session, body="Awaiting moderation.", state="new",
                       email="new.secret@example.org", answer=noted)
     publish.publish(session, consultation, None)
     session.commit()
@@ -131,10 +129,10 @@ def test_version_gives_clause_texts_in_every_language(client, make_document):
     assert [c["key"] for c in data["clauses"]] == ["1", "2", "3", "annex-1.1"]
 
 
-def test_comments_are_paginated_with_links(client, session, make_document):
+def test_comments_are_paginated_with_links(comment_on, client, session, make_document):
     make_document()
     for n in range(7):
-        add_comment(session, body=f"Comment {n}")
+        comment_on(session, body=f"Comment {n}")
     session.commit()
     first = client.get("/api/v1/comments?per_page=3").get_json()
     assert first["total"] == 7 and len(first["data"]) == 3 and first["per_page"] == 3

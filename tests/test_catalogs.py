@@ -10,7 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from consult import ROOT
-from consult.config import LANGUAGES
+from consult.core.languages import DEFAULT_LANGUAGES as LANGUAGES
 from consult.translations import catalog_path
 
 

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from consult.comments import services
+from consult.comments import moderation
+from consult.core.text import clean as strip_controls
+from consult.core.time import utcnow
 from consult.models import AuditEvent, Clause, Comment, Consultation, Document
-from consult.timeutil import utcnow
 
 CLAUSE = "/{lang}/documents/sample-programme/{key}/"
 DOCUMENT = "/en/documents/sample-programme/"
@@ -52,7 +53,7 @@ def receipt_code(response) -> str:
 
 def publish_all(session):
     for comment in session.scalars(select(Comment)):
-        services.publish_comment(session, comment, None)
+        moderation.publish_comment(session, comment, None)
     session.commit()
 
 
@@ -65,8 +66,8 @@ def test_clause_page_shows_the_form_with_contract_fields(client, ready, lang):
     comment_form = comment_form[:comment_form.index("</form>")]
     names = set(re.findall(r'name="([^"]+)"', comment_form))
     # Exactly the contract's fields and the honeypot: nothing asks for citizenship or an ID.
-    assert names == {"body", "author_name", "organisation", "category", "region", "gender",
-                     "email", "consent", "website"}
+    assert names == {"body", "language", "author_name", "organisation", "category", "region",
+                     "gender", "email", "consent", "website"}
     assert 'class="honeypot"' in comment_form
 
 
@@ -267,13 +268,13 @@ def test_identical_resubmission_returns_the_first_receipt(client, session, ready
     assert count(session) == 4
 
 
-def test_resubmission_after_a_minute_is_a_new_comment(session, ready):
+def test_resubmission_after_a_minute_is_a_new_comment(session, ready, submit_online):
     clause = session.scalar(select(Clause).where(Clause.key == "1"))
     now = utcnow()
-    first = services.submit_comment(session, clause, form(), "client", now=now)
-    again = services.submit_comment(session, clause, form(), "client",
+    first = submit_online(session, clause, form(), "client", now=now)
+    again = submit_online(session, clause, form(), "client",
                                      now=now + timedelta(seconds=30))
-    later = services.submit_comment(session, clause, form(), "client",
+    later = submit_online(session, clause, form(), "client",
                                     now=now + timedelta(seconds=61))
     assert again.comment is first.comment and not again.created
     assert later.created and later.comment is not first.comment
@@ -396,7 +397,7 @@ def test_any_text_comes_back_exactly_or_is_refused_with_a_message(client, ready,
         return
     page = client.get(response.headers["Location"])
     text = page.get_data(as_text=True)
-    cleaned, stripped = services.strip_controls(body)
+    cleaned, stripped = strip_controls(body)
     assert str(escape(cleaned)) in text
     if stripped:
         assert "control characters were removed" in text

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.models import AuditEvent, Comment, Hearing, Response, User
-from consult.synthesis.services import save_answer
-from tests.test_answers_service import add_comment
+from consult.synthesis.answers import save_answer
 
 
 def ids_on(html: str) -> set[int]:
@@ -17,7 +16,7 @@ def ids_on(html: str) -> set[int]:
 
 
 @pytest.fixture
-def desk(make_document, session):
+def desk(add_comment, make_document, session):
     """A document with comments from several channels, clauses, categories and states."""
     document = session.merge(make_document())
     hearing = Hearing(consultation_id=document.consultation_id, slug="naryn",
@@ -103,7 +102,7 @@ def test_desk_ignores_unknown_filter_values(client, login, desk):
     assert len(ids_on(page.get_data(as_text=True))) == 6
 
 
-def test_desk_paginates(client, login, desk, session):
+def test_desk_paginates(add_comment, client, login, desk, session):
     document, _hearing, _c = desk
     for n in range(60):
         add_comment(session, document, "3", f"Bulk comment {n}")
@@ -195,8 +194,8 @@ def test_answer_page_of_unknown_comment_is_404(client, login):
     assert client.get("/en/desk/comments/999999/").status_code == 404
 
 
-def test_desk_pages_follow_document_order_across_clauses(desk, session):
-    from consult.synthesis.services import desk_page
+def test_desk_pages_follow_document_order_across_clauses(add_comment, desk, session):
+    from consult.synthesis.desk import desk_page
     document, _hearing, c = desk
     extra = [add_comment(session, document, "1", f"Second on clause one {n}") for n in range(3)]
     expected = [c["whole"].id, c["online"].id, c["hidden"].id, *(x.id for x in extra),
@@ -214,7 +213,7 @@ def test_desk_pages_follow_document_order_across_clauses(desk, session):
 
 
 def test_next_unanswered_skips_answered_comments(desk, session):
-    from consult.synthesis.services import next_unanswered
+    from consult.synthesis.desk import next_unanswered
     _document, _hearing, c = desk
     assert next_unanswered(session, c["oral"]).id == c["written"].id
     assert next_unanswered(session, c["written"]).id == c["hidden"].id  # e-mail is answered

@@ -6,11 +6,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from consult.models import AuditEvent, Comment, DuplicateGroup, Response, User
-from consult.synthesis import groups
-from consult.synthesis.services import (GroupRefused, create_group, merge_groups,
-                                        save_answer, split_member)
-from tests.test_answers_service import add_comment
+from consult.models import AuditEvent, Comment, DuplicateGroup, Response
+from consult.synthesis import suggestions as groups
+from consult.synthesis.answers import save_answer
+from consult.synthesis.groups import GroupRefused, create_group, merge_groups, split_member
 
 CAMPAIGN = "Сохраните арчовые леса Нарынской области, запретите вырубку!"
 
@@ -37,17 +36,11 @@ def test_cluster_with_a_typo_and_a_different_text():
     assert groups.cluster(items) == [[1, 2]]
 
 
-@pytest.fixture
-def doc(make_document, session):
-    return session.merge(make_document())
 
 
-@pytest.fixture
-def drafter(make_user, session):
-    return session.get(User, make_user("drafter"))
 
 
-def test_suggestions_stay_within_one_clause_and_skip_grouped(session, doc, drafter):
+def test_suggestions_stay_within_one_clause_and_skip_grouped(add_comment, session, doc, drafter):
     a = add_comment(session, doc, "1", CAMPAIGN)
     b = add_comment(session, doc, "1", CAMPAIGN + " ")
     c = add_comment(session, doc, "2", CAMPAIGN)
@@ -61,7 +54,7 @@ def test_suggestions_stay_within_one_clause_and_skip_grouped(session, doc, draft
     assert groups.suggest(session, doc.id) == []
 
 
-def test_one_answer_applies_to_every_member(session, doc, drafter):
+def test_one_answer_applies_to_every_member(add_comment, session, doc, drafter):
     members = [add_comment(session, doc, "1", CAMPAIGN) for _ in range(3)]
     group, answered_from = create_group(session, [m.id for m in members], drafter)
     session.commit()
@@ -76,7 +69,7 @@ def test_one_answer_applies_to_every_member(session, doc, drafter):
         .after["members"] == sorted(m.id for m in members)
 
 
-def test_grouping_answered_comments_keeps_the_first_answer(session, doc, drafter):
+def test_grouping_answered_comments_keeps_the_first_answer(add_comment, session, doc, drafter):
     a, b, c = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(3))
     save_answer(session, b, "noted", "", "", drafter, None)
     save_answer(session, c, "accepted", "", "Clause 1 amended.", drafter, None)
@@ -88,7 +81,7 @@ def test_grouping_answered_comments_keeps_the_first_answer(session, doc, drafter
     assert {session.get(Comment, x.id).answer.status for x in (a, b, c)} == {"noted"}
 
 
-def test_split_gives_the_member_a_copy_and_dissolves_a_pair(session, doc, drafter):
+def test_split_gives_the_member_a_copy_and_dissolves_a_pair(add_comment, session, doc, drafter):
     a, b, c = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(3))
     group, _ = create_group(session, [a.id, b.id, c.id], drafter)
     save_answer(session, a, "noted", "Учтено.", "", drafter, None)
@@ -115,7 +108,7 @@ def test_split_gives_the_member_a_copy_and_dissolves_a_pair(session, doc, drafte
         AuditEvent.action == "group.split")).all()) == 2
 
 
-def test_merge_moves_members_and_keeps_the_targets_answer(session, doc, drafter):
+def test_merge_moves_members_and_keeps_the_targets_answer(add_comment, session, doc, drafter):
     a, b, c, d = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(4))
     first, _ = create_group(session, [a.id, b.id], drafter)
     second, _ = create_group(session, [c.id, d.id], drafter)
@@ -130,7 +123,7 @@ def test_merge_moves_members_and_keeps_the_targets_answer(session, doc, drafter)
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "group.merge"))
 
 
-def test_refused_grouping(session, doc, drafter):
+def test_refused_grouping(add_comment, session, doc, drafter):
     a = add_comment(session, doc, "1", CAMPAIGN)
     b = add_comment(session, doc, "2", CAMPAIGN)
     with pytest.raises(GroupRefused):
@@ -142,7 +135,7 @@ def test_refused_grouping(session, doc, drafter):
     assert session.scalar(select(DuplicateGroup)) is None
 
 
-def test_groups_page_confirm_split_merge_through_http(client, login, session, doc):
+def test_groups_page_confirm_split_merge_through_http(add_comment, client, login, session, doc):
     a, b = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(2))
     c = add_comment(session, doc, "1", CAMPAIGN.replace("Нарынской", "Нарынскай"))
     login("drafter")
@@ -169,7 +162,7 @@ def test_groups_page_confirm_split_merge_through_http(client, login, session, do
     assert session.scalar(select(Response).where(Response.comment_id == a.id))
 
 
-def test_groups_page_of_a_large_document_asks_for_a_clause(client, login, session, doc,
+def test_groups_page_of_a_large_document_asks_for_a_clause(add_comment, client, login, session, doc,
                                                            monkeypatch):
     a, b = (add_comment(session, doc, "1", CAMPAIGN) for _ in range(2))
     c, d = (add_comment(session, doc, None, "Весь документ: " + CAMPAIGN) for _ in range(2))

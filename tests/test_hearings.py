@@ -2,42 +2,13 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from consult import db
-from consult.models import AuditEvent, Comment, Consultation, Document, Hearing, HearingFile
-from consult.timeutil import utcnow
-
-
-@pytest.fixture
-def naryn(app, make_document):
-    """Two documents in one consultation and a hearing in Naryn; returns the hearing id."""
-    make_document("sample-programme")
-    make_document("sample-plan", word="river")
-    with app.app_context():
-        s = db.session()
-        consultation = s.scalar(select(Consultation).where(Consultation.slug == "test-consultation"))
-        hearing = Hearing(consultation_id=consultation.id, slug="naryn-2025",
-                          city={"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
-                          venue={"en": "Town hall"}, languages="ky,ru",
-                          agenda={"en": "14:00 Opening\n14:30 Discussion"},
-                          starts_at=utcnow() - timedelta(hours=3))
-        s.add(hearing)
-        s.commit()
-        return hearing.id
-
-
-def comments(app, **where):
-    with app.app_context():
-        query = select(Comment).order_by(Comment.id).options(selectinload(Comment.document))
-        for name, value in where.items():
-            query = query.where(getattr(Comment, name) == value)
-        return list(db.session().scalars(query))
-
+from consult.models import AuditEvent, Consultation, Document, Hearing, HearingFile
 
 ENTRY = {"document": "sample-programme", "clause": "2", "speaker": "Айгүл Осмонова",
          "organisation": "Naryn herders", "category": "ngo", "gender": "female",
@@ -123,7 +94,7 @@ def test_minutes_scan_kept_and_downloadable_other_files_refused(client, login, a
     assert download.data == pdf and download.mimetype == "application/pdf"
 
 
-def test_fast_entry_saves_and_returns_to_an_empty_form(client, login, app, naryn):
+def test_fast_entry_saves_and_returns_to_an_empty_form(stored_comments, client, login, app, naryn):
     user_id = login("moderator")
     page = client.get(f"/en/hearings/{naryn}/entry")
     assert b'autofocus' in page.data and b'<datalist id="clause-keys">' in page.data
@@ -135,7 +106,7 @@ def test_fast_entry_saves_and_returns_to_an_empty_form(client, login, app, naryn
     assert b"Saved: clause 2" in page.data
     assert b"Add the pastures of At-Bashy." in page.data  # the running list
     assert b'name="body"' in page.data and b"At-Bashy.</textarea>" not in page.data
-    [comment] = comments(app, hearing_id=naryn)
+    [comment] = stored_comments(hearing_id=naryn)
     assert (comment.channel, comment.clause_key, comment.author_name, comment.category,
             comment.gender, comment.language, comment.state, comment.consent) == (
         "hearing-oral", "2", "Айгүл Осмонова", "ngo", "female", "ky", "new", "anonymous")
@@ -147,54 +118,58 @@ def test_fast_entry_saves_and_returns_to_an_empty_form(client, login, app, naryn
         assert db.session().scalar(select(AuditEvent).where(AuditEvent.action == "comment.enter"))
 
 
-def test_fast_entry_refuses_an_unknown_clause_and_keeps_the_text(client, login, app, naryn):
+def test_fast_entry_refuses_an_unknown_clause_and_keeps_the_text(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     response = client.post(f"/en/hearings/{naryn}/entry", data={**ENTRY, "clause": "42"})
     assert response.status_code == 200
     assert b"There is no clause 42 in this document." in response.data
     assert b"Add the pastures of At-Bashy." in response.data
-    assert comments(app) == []
+    assert stored_comments() == []
 
 
-def test_named_speaker_with_consent_is_published_with_name(client, login, app, naryn):
+def test_named_speaker_with_consent_is_published_with_name(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     client.post(f"/en/hearings/{naryn}/entry", data={**ENTRY, "named": "y"})
-    assert comments(app)[0].consent == "full"
+    assert stored_comments()[0].consent == "full"
 
 
-def test_entered_comment_editable_until_closed_for_entry(client, login, app, naryn):
+def test_entered_comment_editable_until_closed_for_entry(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     client.post(f"/en/hearings/{naryn}/entry", data=ENTRY)
-    comment_id = comments(app)[0].id
+    comment_id = stored_comments()[0].id
     edit_url = f"/en/hearings/{naryn}/comments/{comment_id}/edit"
     assert b"At-Bashy" in client.get(edit_url).data
     client.post(edit_url, data={**ENTRY, "document": "sample-plan", "clause": "annex-1.1",
                                 "body": "Corrected words."})
-    comment = comments(app)[0]
+    comment = stored_comments()[0]
     assert (comment.clause_key, comment.body) == ("annex-1.1", "Corrected words.")
     client.post(f"/en/hearings/{naryn}/entry/close", data={"closed": "1"})
     client.post(edit_url, data={**ENTRY, "body": "Too late"})
     client.post(f"/en/hearings/{naryn}/entry", data={**ENTRY, "body": "Another"})
-    assert [c.body for c in comments(app)] == ["Corrected words."]
+    assert [c.body for c in stored_comments()] == ["Corrected words."]
     assert b"closed for entry" in client.get(f"/en/hearings/{naryn}/entry").data
     client.post(f"/en/hearings/{naryn}/entry/close", data={"closed": "0"})
     client.post(f"/en/hearings/{naryn}/entry", data={**ENTRY, "body": "Another"})
-    assert len(comments(app)) == 2
+    assert len(stored_comments()) == 2
     with app.app_context():
         actions = db.session().scalars(select(AuditEvent.action)).all()
         assert {"comment.edit", "hearing.close-entry", "hearing.reopen-entry"} <= set(actions)
 
 
-def test_post_moderation_publishes_hearing_comments_at_once(client, login, app, naryn):
+def test_post_moderation_publishes_hearing_comments_at_once(stored_comments,
+        client, login, app, naryn):
     with app.app_context():
         s = db.session()
         s.scalar(select(Consultation)).moderation = "post"
         s.commit()
     login("moderator")
     client.post(f"/en/hearings/{naryn}/entry", data=ENTRY)
-    assert comments(app)[0].state == "published"
+    assert stored_comments()[0].state == "published"
     page = client.get("/en/documents/sample-programme/2/")
-    assert "Add the pastures of At-Bashy.".encode() in page.data
+    assert b"Add the pastures of At-Bashy." in page.data
 
 
 LETTER = {"channel": "post", "received_at": "2025-08-01T10:30", "author_name": "Бакыт",
@@ -203,7 +178,8 @@ LETTER = {"channel": "post", "received_at": "2025-08-01T10:30", "author_name": "
           "clauses": "1, 3 annex-1.1", "body": "Письмо с предложениями."}
 
 
-def test_a_letter_becomes_one_comment_per_clause_late_kept(client, login, app, naryn):
+def test_a_letter_becomes_one_comment_per_clause_late_kept(stored_comments,
+        client, login, app, naryn):
     with app.app_context():
         s = db.session()
         c = s.scalar(select(Consultation))
@@ -212,22 +188,23 @@ def test_a_letter_becomes_one_comment_per_clause_late_kept(client, login, app, n
     login("moderator")
     response = client.post("/en/hearings/letters/new", data=LETTER, follow_redirects=True)
     assert b"Saved 3 comment(s)" in response.data and b"marked late" in response.data
-    saved = comments(app, channel="post")
+    saved = stored_comments(channel="post")
     assert [c.clause_key for c in saved] == ["1", "3", "annex-1.1"]
     assert all(c.in_period is False and c.received_at == datetime(2025, 8, 1, 4, 30)
                and c.region == "naryn" and c.hearing_id is None for c in saved)
     client.post("/en/hearings/letters/new", data={**LETTER, "channel": "email",
                                                    "received_at": "2025-07-01T09:00",
                                                    "clauses": ""})
-    [email] = comments(app, channel="email")
+    [email] = stored_comments(channel="email")
     assert email.in_period is True and email.clause_key is None
 
 
-def test_a_letter_naming_an_unknown_clause_saves_nothing(client, login, app, naryn):
+def test_a_letter_naming_an_unknown_clause_saves_nothing(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     response = client.post("/en/hearings/letters/new", data={**LETTER, "clauses": "1, 77"})
     assert b"There is no clause 77" in response.data
-    assert comments(app) == []
+    assert stored_comments() == []
 
 
 def test_handout_has_agenda_qr_and_clauses(client, login, naryn):

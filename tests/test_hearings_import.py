@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from consult import db
 from consult.models import AuditEvent, ImportBatch
-from tests.test_hearings import comments, naryn  # noqa: F401  (fixture)
 
 KIT_ROWS = [
     ["sample-programme", "1", "Айгүл Осмонова", "BIOM", "Non-governmental organisation",
@@ -49,7 +48,7 @@ def upload(client, hearing_id, data, name="naryn.xlsx", **kwargs):
                        content_type="multipart/form-data", **kwargs)
 
 
-def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(
+def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(stored_comments,
         client, login, app, naryn):
     login("moderator")
     workbook = download_kit(client, naryn)
@@ -59,7 +58,7 @@ def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(
     assert "Naryn" in [c for row in workbook["About"].iter_rows(values_only=True) for c in row]
     response = upload(client, naryn, fill(workbook, KIT_ROWS), follow_redirects=True)
     assert b"Imported 3 comment(s)" in response.data
-    saved = comments(app, hearing_id=naryn)
+    saved = stored_comments(hearing_id=naryn)
     assert [(c.document.slug, c.clause_key, c.channel, c.category, c.gender, c.language)
             for c in saved] == [
         ("sample-programme", "1", "hearing-oral", "ngo", "female", "ky"),
@@ -78,26 +77,28 @@ def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(
     assert "Snow leopard corridors must be named." in entry_page
 
 
-def test_kit_in_kyrgyz_uses_kyrgyz_labels_and_imports(client, login, app, naryn):
+def test_kit_in_kyrgyz_uses_kyrgyz_labels_and_imports(stored_comments, client, login, app, naryn):
     login("moderator")
     workbook = download_kit(client, naryn, lang="ky")
     labels = [row[1] for row in workbook["Lists"].iter_rows(min_row=2, values_only=True) if row[1]]
     assert len(labels) == 8
     rows = [["sample-programme", "2", "", "", labels[1], "", "", "", "Text"]]
     upload(client, naryn, fill(workbook, rows))
-    assert comments(app)[0].category == "ngo"
+    assert stored_comments()[0].category == "ngo"
 
 
-def test_same_file_twice_imports_nothing_the_second_time(client, login, app, naryn):
+def test_same_file_twice_imports_nothing_the_second_time(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     data = fill(download_kit(client, naryn), KIT_ROWS)
     upload(client, naryn, data)
     response = upload(client, naryn, data, follow_redirects=True)
     assert b"imported before; nothing was added" in response.data
-    assert len(comments(app)) == 3
+    assert len(stored_comments()) == 3
 
 
-def test_corrected_file_reports_rows_then_imports_all_once(client, login, app, naryn):
+def test_corrected_file_reports_rows_then_imports_all_once(stored_comments,
+        client, login, app, naryn):
     """The clerk back from Naryn: two bad rows, nothing imported; fixed, all imported."""
     login("moderator")
     workbook = download_kit(client, naryn)
@@ -113,14 +114,14 @@ def test_corrected_file_reports_rows_then_imports_all_once(client, login, app, n
                                  ("4", "Comment", "The comment is empty."),
                                  ("4", "Category", "Value outside the list")):
         assert f"<tr><td>{row}</td><td>{column}</td><td>{message}" in page
-    assert comments(app) == []
+    assert stored_comments() == []
     response = upload(client, naryn, fill(workbook, KIT_ROWS), follow_redirects=True)
     assert b"Imported 3 comment(s)" in response.data
     # A later version of the same sheet with one more row adds only that row.
     more = KIT_ROWS + [["sample-plan", "2", "", "", "", "", "", "", "One more."]]
     response = upload(client, naryn, fill(workbook, more), follow_redirects=True)
     assert b"Imported 1 comment(s); 3 row(s) were already imported." in response.data
-    assert len(comments(app)) == 4
+    assert len(stored_comments()) == 4
 
 
 def kit_bytes(client, naryn, rows=KIT_ROWS) -> bytes:
@@ -148,27 +149,27 @@ def with_member(data: bytes, name: str, content: bytes) -> bytes:
      "entity"),
     (lambda d: d + b"\0" * (6 * 1024 * 1024), "too large"),
 ])
-def test_hostile_kits_are_refused_with_a_message_and_nothing_imported(
+def test_hostile_kits_are_refused_with_a_message_and_nothing_imported(stored_comments,
         client, login, app, naryn, craft, message):
     login("moderator")
     response = upload(client, naryn, craft(kit_bytes(client, naryn)))
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
-    assert comments(app) == []
+    assert stored_comments() == []
     with app.app_context():
         assert db.session().scalar(select(ImportBatch)) is None
 
 
-def test_too_many_rows_refused(client, login, app, naryn, monkeypatch):
-    from consult import uploads
+def test_too_many_rows_refused(stored_comments, client, login, app, naryn, monkeypatch):
+    from consult.core import uploads
     monkeypatch.setattr(uploads, "MAX_ROWS", 2)
     login("moderator")
     response = upload(client, naryn, kit_bytes(client, naryn))
     assert b"too many rows" in response.data
-    assert comments(app) == []
+    assert stored_comments() == []
 
 
-def test_control_characters_in_a_kit_are_stripped(client, login, app, naryn):
+def test_control_characters_in_a_kit_are_stripped(stored_comments, client, login, app, naryn):
     """Excel keeps control characters in shared strings as _xHHHH_ escapes."""
     login("moderator")
     data = kit_bytes(client, naryn, [["sample-programme", "1", "", "", "", "", "", "",
@@ -192,10 +193,10 @@ def test_control_characters_in_a_kit_are_stripped(client, login, app, naryn):
         data = with_member(data, name, content)
     response = upload(client, naryn, data, follow_redirects=True)
     assert b"Imported 1 comment(s)" in response.data
-    assert comments(app)[0].body == "Bell here"
+    assert stored_comments()[0].body == "Bell here"
 
 
-def test_import_hearing_command(runner, client, login, app, naryn, tmp_path):
+def test_import_hearing_command(stored_comments, runner, client, login, app, naryn, tmp_path):
     login("moderator")
     workbook = download_kit(client, naryn)
     bad = tmp_path / "bad.xlsx"
@@ -204,7 +205,7 @@ def test_import_hearing_command(runner, client, login, app, naryn, tmp_path):
     assert result.exit_code == 1
     assert "row 2, Clause: Unknown clause" in result.output
     assert "row 2, Comment: The comment is empty." in result.output
-    assert comments(app) == []
+    assert stored_comments() == []
     good = tmp_path / "good.xlsx"
     good.write_bytes(fill(workbook, KIT_ROWS))
     result = runner.invoke(args=["import-hearing", str(naryn), str(good)])
@@ -212,7 +213,7 @@ def test_import_hearing_command(runner, client, login, app, naryn, tmp_path):
     assert "3 comment(s) imported" in result.output
     result = runner.invoke(args=["import-hearing", str(naryn), str(good)])
     assert result.exit_code == 0 and "nothing was added" in result.output
-    assert len(comments(app, hearing_id=naryn)) == 3
+    assert len(stored_comments(hearing_id=naryn)) == 3
     notxlsx = tmp_path / "x.xlsx"
     notxlsx.write_bytes(b"hello")
     result = runner.invoke(args=["import-hearing", str(naryn), str(notxlsx)])
@@ -224,7 +225,8 @@ EXPORT = ("Timestamp;Пункт;Комментарий;ФИО;Организац
           "6/13/2025 09:00:00;;Общий комментарий;;\n")
 
 
-def test_form_export_import_with_mapping_and_original_dates(client, login, app, naryn):
+def test_form_export_import_with_mapping_and_original_dates(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     response = client.post("/en/hearings/form-import", data={
         "file": (io.BytesIO(EXPORT.encode("cp1251")), "export.csv")},
@@ -238,18 +240,19 @@ def test_form_export_import_with_mapping_and_original_dates(client, login, app, 
     preview = client.post(mapping_url, data={**mapping, "preview": "Preview"})
     text = preview.get_data(as_text=True)
     assert "Предлагаю расширить заказник" in text and "12.06.2025 14:03" in text
-    assert comments(app) == []  # a preview imports nothing
+    assert stored_comments() == []  # a preview imports nothing
     client.post(mapping_url, data={**mapping, "confirm": "Import"})
-    saved = comments(app, channel="form-import")
+    saved = stored_comments(channel="form-import")
     assert [(c.clause_key, c.author_name, c.organisation, c.received_at, c.language)
             for c in saved] == [
         ("2", "Асель", "BIOM", datetime(2025, 6, 12, 8, 3, 22), "ru"),
         (None, "", "", datetime(2025, 6, 13, 3, 0), "ru")]
     client.post(mapping_url, data={**mapping, "confirm": "Import"})
-    assert len(comments(app)) == 2  # idempotent
+    assert len(stored_comments()) == 2  # idempotent
 
 
-def test_form_export_with_bad_rows_lists_them_and_imports_nothing(client, login, app, naryn):
+def test_form_export_with_bad_rows_lists_them_and_imports_nothing(stored_comments,
+        client, login, app, naryn):
     login("moderator")
     bad = EXPORT + "yesterday;77;Text;;\n"
     response = client.post("/en/hearings/form-import", data={
@@ -259,8 +262,8 @@ def test_form_export_with_bad_rows_lists_them_and_imports_nothing(client, login,
                "name": "3", "organisation": "4", "date": "0", "confirm": "Import"}
     page = client.post(response.location, data=mapping).get_data(as_text=True)
     assert "<tr><td>4</td><td>Clause</td><td>Unknown clause" in page
-    assert "<tr><td>4</td><td>date</td><td>Not a date." in page
-    assert comments(app) == []
+    assert "<tr><td>4</td><td>Date</td><td>Not a date." in page
+    assert stored_comments() == []
 
 
 def test_form_export_upload_refuses_hostile_files(client, login, naryn):

@@ -5,8 +5,9 @@ import io
 
 import openpyxl
 
+from consult.core.uploads import Row
 from consult.hearings import kit
-from consult.uploads import Row
+from consult.intake import kit as kit_rows
 
 VOCAB = kit.Vocabulary(
     labels={"category": [("individual", "Individual"), ("ngo", "Non-governmental organisation")],
@@ -30,19 +31,19 @@ HEADER = Row(1, list(kit.COLUMNS))
 
 def parse(*rows):
     data = [HEADER] + [Row(n, list(values)) for n, values in enumerate(rows, start=2)]
-    return kit.parse_kit(data, 7, KEYS, VOCAB, "ky", TEXTS)
+    return kit_rows.parse_kit(data, 7, KEYS, VOCAB, "ky", TEXTS)
 
 
 def build() -> openpyxl.Workbook:
     documents = [kit.KitDocument("programme", "Programme", [
-        kit.KitClause("1", "Биринчи " * 40, "Первый " * 40), kit.KitClause("2", "=cmd", "@x")]),
-        kit.KitDocument("plan", "Plan", [kit.KitClause("1.2", "Чара", "Мера")])]
+        kit.KitClause("1", ["Биринчи " * 40, "Первый " * 40]), kit.KitClause("2", ["=cmd", "@x"])]),
+        kit.KitDocument("plan", "Plan", [kit.KitClause("1.2", ["Чара", "Мера"])])]
     texts = {c: c.upper() for c in kit.COLUMNS}
     texts.update(hearing="Hearing", city="City", date="Date", venue="Venue", document="Document",
-                 clause="Clause", text_ky="Kyrgyz", text_ru="Russian",
+                 clause="Clause", text="Text (%(language)s)",
                  instructions="Line one\nLine two")
     data = kit.build_kit(kit.KitHearing(7, "Naryn", "10.06.2025 14:00", "Hall"), documents,
-                         VOCAB, texts)
+                         VOCAB, texts, ["ky", "ru"])
     return openpyxl.load_workbook(io.BytesIO(data))
 
 

@@ -7,8 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from consult.cli import upgrade_database
-from consult.db import make_engine
+from consult.db import make_engine, upgrade_database
 from consult.models import Base
 
 
@@ -47,7 +46,8 @@ def test_upgrade_twice_is_harmless(empty_database):
 
 def test_downgrade_to_nothing_and_back(empty_database):
     from alembic import command
-    from consult.cli import alembic_config
+
+    from consult.db import alembic_config
     upgrade_database(empty_database)
     command.downgrade(alembic_config(empty_database), "base")
     engine = make_engine(empty_database)

@@ -6,15 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from consult.comments import services
+from consult.comments import moderation
+from consult.core.time import utcnow
 from consult.models import AuditEvent, Clause, Comment, Document
-from consult.timeutil import utcnow
 
 QUEUE = "/en/moderation/"
 
 
 @pytest.fixture
-def comments(session, make_document, open_period):
+def comments(session, make_document, open_period, submit_online):
     """Three new comments on the sample document, received a minute apart; returns ids."""
     make_document()
     open_period()
@@ -25,9 +25,9 @@ def comments(session, make_document, open_period):
     for i, (target, body) in enumerate([(clause, "First about clause two"),
                                         (document, "Second on the whole document"),
                                         (clause, "Third, abusive words")]):
-        outcome = services.submit_comment(
+        outcome = submit_online(
             session, target, {"body": body, "consent": "anonymous", "category": "ngo"},
-            f"client-{i}", now=start + timedelta(minutes=i), language="en")
+            f"client-{i}", now=start + timedelta(minutes=i))
         ids.append(outcome.comment.id)
     session.commit()
     return ids
@@ -177,10 +177,10 @@ def test_moderation_needs_csrf_token(client, session, login, comments, csrf):
 
 def test_services_change_nothing_when_nothing_changes(session, comments):
     comment = session.get(Comment, comments[0])
-    assert services.publish_comment(session, comment, None)
-    assert not services.publish_comment(session, comment, None)
+    assert moderation.publish_comment(session, comment, None)
+    assert not moderation.publish_comment(session, comment, None)
     with pytest.raises(ValueError):
-        services.hide_comment(session, comment, "boring", "", None)
+        moderation.hide_comment(session, comment, "boring", "", None)
 
 
 @pytest.mark.parametrize("path", ["/en/moderation/", "/en/receipts/unknown-code-000000/"])

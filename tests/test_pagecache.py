@@ -41,8 +41,9 @@ def test_closing_the_period_replaces_the_cached_form(app, client, make_document,
     open_period()
     assert 'name="body"' in client.get(URL).get_data(as_text=True)
     from datetime import timedelta
+
+    from consult.core.time import utcnow
     from consult.models import Consultation
-    from consult.timeutil import utcnow
     with app.app_context():
         s = db.session()
         for c in s.query(Consultation):
@@ -66,7 +67,7 @@ def test_unknown_document_is_still_not_found(client, make_document):
 
 
 def test_older_comments_are_a_page_away(client, make_document, publish_comments):
-    from consult.comments.routes import COMMENTS_PER_PAGE
+    from consult.drafts.routes import COMMENTS_PER_PAGE
     document = make_document()
     remarks = [f"Remark number {n}." for n in range(COMMENTS_PER_PAGE + 5)]
     publish_comments(document.id, "2", remarks, minutes_apart=1)

@@ -3,38 +3,22 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from consult.models import AuditEvent, Clause, Comment, Consultation, Document, DuplicateGroup, \
-    Hearing, Response
-from consult.synthesis import publish
-from consult.timeutil import utcnow
-
-
-def add_comment(session, slug="sample-programme", key="1", *, answer=None, **fields):
-    """A comment on clause ``key`` (None: the whole document); ``answer``: (status, rationale,
-    change) creates its own Response."""
-    document = session.scalar(select(Document).where(Document.slug == slug))
-    clause = session.scalar(select(Clause).where(
-        Clause.version_id == document.current_version_id, Clause.key == key)) if key else None
-    values = dict(consultation_id=document.consultation_id, document_id=document.id,
-                  version_id=document.current_version_id, clause_id=clause.id if clause else None,
-                  clause_key=key, language="en", body="A comment.", state="published",
-                  consent="anonymous", receipt_code=secrets.token_hex(8))
-    values.update(fields)
-    comment = Comment(**values)
-    session.add(comment)
-    session.flush()
-    if answer:
-        status, rationale, change = answer
-        session.add(Response(comment_id=comment.id, status=status, rationale=rationale,
-                             change=change))
-        session.flush()
-    return comment
+from consult.core.spreadsheets import csv_field
+from consult.core.time import utcnow
+from consult.models import (
+    AuditEvent,
+    Consultation,
+    Document,
+    DuplicateGroup,
+    Hearing,
+    Response,
+)
+from consult.publication import results as publish
 
 
 def consultation(session) -> Consultation:
@@ -44,11 +28,11 @@ def consultation(session) -> Consultation:
 ANSWERED = ("accepted", "Good point.", "Clause 1 reworded.")
 
 
-def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(
+def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(comment_on,
         client, session, make_document, login):
     make_document()
-    add_comment(session, answer=ANSWERED)
-    hidden = add_comment(session, key="2", state="hidden", hidden_reason="abuse")
+    comment_on(session, answer=ANSWERED)
+    hidden = comment_on(session, key="2", state="hidden", hidden_reason="abuse")
     session.commit()
     login("admin")
     page = client.post("/en/results/publish", follow_redirects=True).get_data(as_text=True)
@@ -60,12 +44,12 @@ def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(
     assert client.get("/en/results/").get_data(as_text=True).count("will appear here") == 1
 
 
-def test_publish_allowed_once_every_comment_is_answered_then_unpublish(
+def test_publish_allowed_once_every_comment_is_answered_then_unpublish(comment_on,
         client, session, make_document, login):
     make_document()
-    add_comment(session, answer=ANSWERED)
-    grouped_a = add_comment(session, key="2", body="Same text.")
-    grouped_b = add_comment(session, key="2", body="Same text.")
+    comment_on(session, answer=ANSWERED)
+    grouped_a = comment_on(session, key="2", body="Same text.")
+    grouped_b = comment_on(session, key="2", body="Same text.")
     group = DuplicateGroup(document_id=grouped_a.document_id, clause_key="2")
     session.add(group)
     session.flush()
@@ -103,9 +87,9 @@ def test_anonymous_visitor_is_sent_to_sign_in_for_publishing(client, make_docume
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_publish_needs_csrf_token(client, session, make_document, login, csrf):
+def test_publish_needs_csrf_token(comment_on, client, session, make_document, login, csrf):
     make_document()
-    add_comment(session, answer=ANSWERED)
+    comment_on(session, answer=ANSWERED)
     session.commit()
     login("admin")
     client.post("/en/results/publish")
@@ -113,11 +97,12 @@ def test_publish_needs_csrf_token(client, session, make_document, login, csrf):
     assert consultation(session).results_published_at is None
 
 
-def test_results_page_before_publication_gives_the_closing_date(client, session, make_document):
+def test_results_page_before_publication_gives_the_closing_date(comment_on,
+        client, session, make_document):
     make_document()
     c = consultation(session)
     c.opens_at, c.closes_at = utcnow() - timedelta(days=1), utcnow() + timedelta(days=10)
-    add_comment(session, body="Not yet visible here.", answer=ANSWERED)
+    comment_on(session, body="Not yet visible here.", answer=ANSWERED)
     session.commit()
     page = client.get("/en/results/").get_data(as_text=True)
     assert "will appear here" in page and "closes on" in page
@@ -131,16 +116,16 @@ def _publish_now(session):
     session.commit()
 
 
-def test_results_totals_by_status_channel_and_hearing(client, session, make_document):
+def test_results_totals_by_status_channel_and_hearing(comment_on, client, session, make_document):
     make_document()
     hearing = Hearing(consultation_id=consultation(session).id, slug="naryn",
                       city={"en": "Naryn"}, starts_at=utcnow())
     session.add(hearing)
     session.flush()
-    add_comment(session, answer=ANSWERED)
-    add_comment(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
-    add_comment(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
-    add_comment(session, answer=("out-of-scope", "Forwarded.", ""), channel="email",
+    comment_on(session, answer=ANSWERED)
+    comment_on(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
+    comment_on(session, answer=("noted", "", ""), channel="hearing-oral", hearing_id=hearing.id)
+    comment_on(session, answer=("out-of-scope", "Forwarded.", ""), channel="email",
                 state="hidden", hidden_reason="off-topic")
     _publish_now(session)
     totals = publish.totals(session, consultation(session))
@@ -156,16 +141,16 @@ def test_results_totals_by_status_channel_and_hearing(client, session, make_docu
     assert "Naryn" in hearing_table and '<td class="num">2</td>' in hearing_table
 
 
-def test_results_show_names_only_with_consent_and_withhold_hidden_text(
+def test_results_show_names_only_with_consent_and_withhold_hidden_text(comment_on,
         client, session, make_document):
     make_document()
-    add_comment(session, author_name="Aida Publishable", consent="full", body="Named text.",
+    comment_on(session, author_name="Aida Publishable", consent="full", body="Named text.",
                 email="aida@example.org", answer=ANSWERED)
-    add_comment(session, author_name="Bakyt Private", consent="anonymous", region="naryn",
+    comment_on(session, author_name="Bakyt Private", consent="anonymous", region="naryn",
                 body="Anonymous text.", email="bakyt@example.org", answer=("noted", "", ""))
-    add_comment(session, author_name="Chynara Silent", consent="none", body="Unpublishable.",
+    comment_on(session, author_name="Chynara Silent", consent="none", body="Unpublishable.",
                 answer=("noted", "", ""))
-    add_comment(session, key="2", body="Abusive words.", state="hidden", hidden_reason="abuse",
+    comment_on(session, key="2", body="Abusive words.", state="hidden", hidden_reason="abuse",
                 answer=("not-accepted", "Rejected because abusive.", ""))
     _publish_now(session)
     page = client.get("/en/results/sample-programme/").get_data(as_text=True)
@@ -179,11 +164,11 @@ def test_results_show_names_only_with_consent_and_withhold_hidden_text(
     assert "@example.org" not in page
 
 
-def test_results_paginate_and_keep_clauses_together(client, session, make_document):
+def test_results_paginate_and_keep_clauses_together(comment_on, client, session, make_document):
     make_document()
     for key in ("3", "1", None):
         for _n in range(150):
-            add_comment(session, key=key, body=f"On {key}.", answer=("noted", "", ""))
+            comment_on(session, key=key, body=f"On {key}.", answer=("noted", "", ""))
     _publish_now(session)
     first = client.get("/en/results/sample-programme/").get_data(as_text=True)
     assert "page 1 of 3" in first
@@ -200,16 +185,17 @@ def test_results_paginate_and_keep_clauses_together(client, session, make_docume
     assert index == [(None, 150, 1), ("1", 150, 1), ("3", 150, 2)]
 
 
-def test_csv_download_has_bom_neutralises_formulas_and_no_email(client, session, make_document):
+def test_csv_download_has_bom_neutralises_formulas_and_no_email(comment_on,
+        client, session, make_document):
     make_document()
-    add_comment(session, body='=HYPERLINK("http://x","y")', email="secret@example.org",
+    comment_on(session, body='=HYPERLINK("http://x","y")', email="secret@example.org",
                 author_name="Aida Publishable", consent="full", answer=ANSWERED)
-    add_comment(session, body="+1", answer=("noted", "", ""))
-    add_comment(session, body="\tled by a tab", answer=("noted", "", ""),
+    comment_on(session, body="+1", answer=("noted", "", ""))
+    comment_on(session, body="\tled by a tab", answer=("noted", "", ""),
                 author_name="Hidden Name", consent="anonymous")
-    add_comment(session, key="2", body="Secret hidden text", state="hidden",
+    comment_on(session, key="2", body="Secret hidden text", state="hidden",
                 hidden_reason="abuse", answer=("noted", "", ""))
-    add_comment(session, body="Кыргызча сын-пикир", answer=("noted", "", ""))
+    comment_on(session, body="Кыргызча сын-пикир", answer=("noted", "", ""))
     _publish_now(session)
     response = client.get("/ru/results/synthesis.csv")
     assert response.status_code == 200
@@ -229,8 +215,8 @@ def test_csv_download_has_bom_neutralises_formulas_and_no_email(client, session,
     assert "Aida Publishable" in text and "Hidden Name" not in text
 
 
-def test_safe_cell_neutralises_every_formula_start():
-    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert publish.safe_cell(value) == "'" + value
-    assert publish.safe_cell("#N/A") == "#N/A"
-    assert publish.safe_cell(5) == "5" and publish.safe_cell(None) == ""
+def test_csv_field_neutralises_every_formula_start():
+    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "#N/A"):
+        assert csv_field(value) == "'" + value
+    assert csv_field("#5 is fine") == "#5 is fine"
+    assert csv_field(5) == "5" and csv_field(None) == ""

@@ -1,97 +1,15 @@
 """Comments of every channel, made directly through the models, for the synthesis tests."""
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
-from consult.models import Clause, Comment, DuplicateGroup, Hearing, User
-from consult.synthesis.services import save_answer
-from consult.timeutil import utcnow
-
 SECRET_EMAIL = "hidden.person@example.org"
 
 
-def add_comment(session, document, key: str | None, body: str, **fields) -> Comment:
-    """One comment on clause ``key`` (None: the whole document) of ``document``."""
-    version = document.current_version
-    clause = None
-    if key is not None:
-        clause = session.query(Clause).filter_by(version_id=version.id, key=key).one()
-    values = dict(consultation_id=document.consultation_id, document_id=document.id,
-                  version_id=version.id, clause_id=clause.id if clause else None,
-                  clause_key=key, language="ru", body=body, state="published",
-                  receipt_code=secrets.token_hex(8), email=SECRET_EMAIL)
-    values.update(fields)
-    comment = Comment(**values)
-    session.add(comment)
-    session.flush()
-    return comment
-
-
-def build(session, document) -> dict:
-    """A small consultation record: every channel, moderation state, a group, answers."""
-    hearing = Hearing(consultation_id=document.consultation_id, slug="naryn",
-                      city={"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
-                      venue={"en": "Town hall"}, starts_at=utcnow() - timedelta(days=3),
-                      status="held", attendance_total=40, attendance_women=22,
-                      attendance_men=15, attendance_unstated=3)
-    session.add(hearing)
-    drafter = session.query(User).filter_by(role="drafter").first()
-    session.flush()
-    c = {}
-    c["online"] = add_comment(session, document, "1", "Protect the juniper forests.",
-                              channel="online", author_name="Aigul Namedperson",
-                              consent="full", gender="female")
-    c["anon"] = add_comment(session, document, "1", "Anonymous online text.",
-                            channel="online", author_name="Secret Anonname",
-                            consent="anonymous", gender="male", category="ngo",
-                            organisation="Green Alliance")
-    c["oral"] = add_comment(session, document, "2", "Said at the hearing in Naryn.",
-                            channel="hearing-oral", hearing_id=hearing.id, language="ky")
-    c["email"] = add_comment(session, document, "3", "Sent by e-mail.", channel="email",
-                             in_period=False)
-    c["form"] = add_comment(session, document, "annex-1.1", "Imported from the form.",
-                            channel="form-import", consent="none",
-                            author_name="Nocon Sentperson")
-    c["whole"] = add_comment(session, document, None, "About the whole programme.",
-                             channel="post", state="new")
-    c["hidden"] = add_comment(session, document, "2", "Abusive hidden words here.",
-                              channel="online", state="hidden", hidden_reason="abuse",
-                              moderation_note="insults a named official")
-    c["withdrawn"] = add_comment(session, document, "3", "Withdrawn words here.",
-                                 channel="online", state="withdrawn",
-                                 hidden_reason="withdrawn")
-    group = DuplicateGroup(document_id=document.id, clause_key="3")
-    session.add(group)
-    session.flush()
-    c["dup1"] = add_comment(session, document, "3", "Campaign text.", channel="email",
-                            group_id=group.id)
-    c["dup2"] = add_comment(session, document, "3", "Campaign text!", channel="online",
-                            group_id=group.id)
-    session.flush()
-    session.expire_all()
-    save_answer(session, c["online"], "accepted", "", "clause 1 reworded", drafter, None)
-    save_answer(session, c["oral"], "not-accepted", "Outside the programme.", "", drafter,
-                None)
-    save_answer(session, c["dup1"], "noted", "", "", drafter, None)
-    session.commit()
-    return {"comments": c, "hearing": hearing, "group": group, "drafter": drafter}
 
 
 # ------------------------------------------------------------------ tests of the rows
 
-import pytest  # noqa: E402
 
 from consult.synthesis.rows import COLUMN_CODES, COLUMNS, iter_rows  # noqa: E402
-
-
-@pytest.fixture
-def record(app, session, make_document, make_user):
-    """The small record above, in the sample document; returns the built objects."""
-    make_user("drafter")
-    document = make_document()
-    document = session.merge(document)
-    return build(session, document)
 
 
 def rows_by_id(session, **kwargs) -> dict:

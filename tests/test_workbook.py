@@ -3,20 +3,15 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from openpyxl import load_workbook
 
 from consult.synthesis.workbook import cell_value, export_workbook
-from tests.test_synthesis_rows import SECRET_EMAIL, add_comment, build
+from tests.conftest import SECRET_EMAIL
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "#N/A", "\tx", "=1+1",
            "-2+3", "#REF!"]
 
 
-@pytest.fixture
-def record(app, session, make_document, make_user):
-    make_user("drafter")
-    return build(session, session.merge(make_document()))
 
 
 def export(session, **kwargs):
@@ -35,7 +30,7 @@ def sheet_rows(ws):
 def comment_rows(wb):
     rows = sheet_rows(wb["Comments"])
     header = rows[0]
-    return header, [dict(zip(header, row)) for row in rows[1:]]
+    return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 
 def test_sheets_in_contract_order_with_frozen_filtered_validated_comments(session, record):
@@ -111,7 +106,7 @@ def test_statistics_has_a_bar_chart_of_comments_per_chapter(session, record):
     assert "barChart" in xml and "'Statistics'!$B$" in xml
 
 
-def test_hostile_values_come_back_as_the_same_text(session, record):
+def test_hostile_values_come_back_as_the_same_text(add_comment, session, record):
     document = record["comments"]["online"].document
     made = {text: add_comment(session, document, "1", text).id for text in HOSTILE}
     long_id = add_comment(session, document, "1", "A\x01B" + "x" * 40000).id

@@ -1,1 +1,1 @@
-from . import auth  # noqa: F401  (binds the user loader)
+"""Staff accounts: sign-in, roles, users and the audit log."""

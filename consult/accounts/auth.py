@@ -11,12 +11,14 @@ from .. import db
 from ..extensions import login_manager
 from ..models import User
 
-login_manager.login_view = "accounts.login"
-login_manager.login_message = _l("Please sign in to open this page.")
-login_manager.login_message_category = "error"
+
+def init_app(app) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "error"
+    login_manager.user_loader(load_user)
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # A deactivated account loses its open sessions at once, not at their next sign-in.
     user = db.session().get(User, int(user_id)) if user_id.isdigit() else None

@@ -7,8 +7,9 @@ from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
-from ..labels import ROLE_LABELS
-from ..timeutil import parse_local
+from ..core.time import parse_local
+from ..core.vocab import ROLES
+from ..forms import choices_of
 from .services import MIN_PASSWORD_LENGTH
 
 
@@ -25,7 +26,7 @@ class LoginForm(FlaskForm):
 
 
 def _role_choices():
-    return [(code, label) for code, label in ROLE_LABELS.items()]
+    return choices_of(ROLES)
 
 
 class UserForm(FlaskForm):
@@ -49,7 +50,7 @@ class UserForm(FlaskForm):
 
 
 def _known_role(field):
-    if field.data not in ROLE_LABELS:
+    if field.data not in ROLES:
         raise ValidationError(_l("Choose one of the listed roles."))
 
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import db
-from ..consultations import set_moderation, set_period
-from ..drafts.services import current_consultation
-from ..extensions import limiter
-from ..labels import ROLE_LABELS, STAFF_LINKS
+from ..core.consultation import current_consultation, set_moderation, set_period
+from ..core.time import to_local
+from ..core.vocab import ROLES
 from ..models import User
-from ..timeutil import to_local
+from ..ratelimit import limit
 from . import services
 from .auth import role_required
 from .forms import ActiveForm, AuditFilterForm, LoginForm, RoleForm, SettingsForm, UserForm
+from .navigation import STAFF_LINKS
 
 bp = Blueprint("accounts", __name__, url_prefix="/<lang>")
 
@@ -45,8 +44,7 @@ def _landing() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302)
+@limit("login", methods=("POST",), counts=lambda response: response.status_code != 302)
 def login():
     """The staff sign-in form; failed attempts are throttled per address and per account."""
     target = safe_next(request.args.get("next"))
@@ -120,7 +118,7 @@ def change_role(user_id: int):
         return _refuse(str(exc))
     session.commit()
     flash(_("%(email)s is now: %(role)s.", email=user.email,
-            role=ROLE_LABELS[user.role]), "success")
+            role=ROLES.label(user.role)), "success")
     return redirect(url_for("accounts.users"))
 
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
-from ..models import ROLES, AuditEvent, User
-from ..timeutil import to_local, utcnow
+from ..core.time import to_local, utcnow
+from ..core.vocab import ROLES
+from ..models import AuditEvent, User
 
 MIN_PASSWORD_LENGTH = 10
 

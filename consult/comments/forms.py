@@ -2,19 +2,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
-from ..labels import (CATEGORY_LABELS, CONSENT_LABELS, GENDER_LABELS, HIDE_REASON_LABELS,
-                      REGION_LABELS)
-from ..models import CATEGORIES, CONSENTS, GENDERS, HIDE_REASONS, REGIONS
+from ..core.vocab import CATEGORIES, CONSENTS, GENDERS, HIDE_REASONS, REGIONS
+from ..forms import Listed, choices_of, language_choices
+from ..i18n import current_lang
 
 BODY_MAX = 10_000
-
-
-def _choices(codes, labels, blank=None):
-    choices = [SelectChoice(code, labels[code]) for code in codes]
-    return [SelectChoice("", blank)] + choices if blank is not None else choices
 
 
 class CommentForm(FlaskForm):
@@ -24,31 +18,35 @@ class CommentForm(FlaskForm):
         DataRequired(message=_l("Please write your comment.")),
         Length(max=BODY_MAX, message=_l("A comment may be at most %(max)d characters long; "
                                         "please shorten it or send it in parts."))])
+    language = SelectField(
+        _l("Language of your comment"), choices=language_choices, default=current_lang,
+        validate_choice=False,
+        validators=[Listed(message=_l("Choose one of the listed languages."))])
     author_name = StringField(_l("Your name"), validators=[
         Length(max=200, message=_l("A name may be at most %(max)d characters long."))])
     organisation = StringField(_l("Organisation (if you write on its behalf)"), validators=[
         Length(max=300, message=_l("An organisation's name may be at most %(max)d "
                                    "characters long."))])
     category = SelectField(
-        _l("You write as"), choices=_choices(CATEGORIES, CATEGORY_LABELS),
+        _l("You write as"), choices=choices_of(CATEGORIES),
         default="individual", validate_choice=False,
-        validators=[AnyOf(CATEGORIES, message=_l("Choose one of the listed categories."))])
+        validators=[Listed(message=_l("Choose one of the listed categories."))])
     region = SelectField(
-        _l("Region"), choices=_choices(REGIONS, REGION_LABELS, blank=_l("Not stated")),
+        _l("Region"), choices=choices_of(REGIONS, blank=_l("Not stated")),
         default="", validate_choice=False,
-        validators=[AnyOf(("",) + REGIONS, message=_l("Choose one of the listed regions."))])
+        validators=[Listed(message=_l("Choose one of the listed regions."))])
     gender = SelectField(
-        _l("Gender (optional)"), choices=_choices(GENDERS, GENDER_LABELS, blank=_l("Not stated")),
+        _l("Gender (optional)"), choices=choices_of(GENDERS, blank=_l("Not stated")),
         default="", validate_choice=False,
-        validators=[AnyOf(("",) + GENDERS, message=_l("Choose one of the listed options."))])
+        validators=[Listed(message=_l("Choose one of the listed options."))])
     email = StringField(_l("E-mail (optional, only to tell you about the answer)"), validators=[
         Optional(),
         Length(max=254, message=_l("An e-mail address may be at most %(max)d characters long.")),
         Email(message=_l("This does not look like an e-mail address."))])
     consent = RadioField(
-        _l("Publication"), choices=_choices(CONSENTS, CONSENT_LABELS), default="anonymous",
+        _l("Publication"), choices=choices_of(CONSENTS), default="anonymous",
         validate_choice=False,
-        validators=[AnyOf(CONSENTS, message=_l("Choose how your comment may be published."))])
+        validators=[Listed(message=_l("Choose how your comment may be published."))])
     # Hidden from people by CSS; a program filling every field gives itself away.
     website = StringField(_l("Leave this field empty"))
 
@@ -64,9 +62,9 @@ class ModerationForm(FlaskForm):
     action = StringField(validators=[AnyOf(("publish", "hide"),
                                            message=_l("Choose to publish or to hide."))])
     reason = SelectField(
-        _l("Reason"), choices=_choices(HIDE_REASONS, HIDE_REASON_LABELS, blank=_l("Choose…")),
+        _l("Reason"), choices=choices_of(HIDE_REASONS, blank=_l("Choose…")),
         default="", validate_choice=False,
-        validators=[AnyOf(("",) + HIDE_REASONS, message=_l("Choose a listed reason."))])
+        validators=[Listed(message=_l("Choose a listed reason."))])
     note = TextAreaField(_l("Note (for the record)"), validators=[
         Length(max=2000, message=_l("A note may be at most %(max)d characters long."))])
 

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..config import LANGUAGES
+from ..core import languages
+from ..core.spreadsheets import Problem
 from ..models import Clause, Consultation, Document, DocumentVersion, Section
-from .parse import DraftError, MergedDocument, ParsedFile, Problem, merge, parse
+from .parse import DraftError, MergedDocument, ParsedFile, merge, parse, problem
 
 DEFAULT_CONSULTATION = "default"
 
@@ -32,7 +33,7 @@ def find_sources(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.md") if p.stem in LANGUAGES))
+            found.extend(sorted(p for p in path.rglob("*.md") if p.stem in languages.codes()))
         else:
             found.append(path)
     return found
@@ -46,7 +47,7 @@ def read_sources(paths: list[Path]) -> tuple[dict[str, list[ParsedFile]], list[P
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 1, str(_l(
+            problems.append(problem(str(path), 1, str(_l(
                 "The file cannot be read as UTF-8 text: %(reason)s", reason=exc))))
             continue
         try:
@@ -79,7 +80,7 @@ def import_paths(session: Session, paths: list[str]) -> tuple[list[ImportOutcome
     """
     by_document, problems = read_sources(find_sources(paths))
     outcomes: list[ImportOutcome] = []
-    for slug, files in by_document.items():
+    for _slug, files in by_document.items():
         if any(f is None for f in files):
             continue
         try:
@@ -109,12 +110,12 @@ def store(session: Session, merged: MergedDocument) -> ImportOutcome:
         if latest is not None and latest.source_hash == merged.source_hash:
             return ImportOutcome(merged.slug, "unchanged", latest.number)
         if latest is not None and merged.version <= latest.number:
-            raise DraftError([Problem(merged.paths[0], 1, str(_l(
+            raise DraftError([problem(merged.paths[0], 1, str(_l(
                 "The text of %(slug)s changed but its Version is still %(version)d: "
                 "raise Version above %(latest)d to import it as a new version.",
                 slug=merged.slug, version=merged.version, latest=latest.number)))])
         if document.kind != merged.kind:
-            raise DraftError([Problem(merged.paths[0], 1, str(_l(
+            raise DraftError([problem(merged.paths[0], 1, str(_l(
                 "%(slug)s was imported as Kind %(old)s and cannot become %(new)s.",
                 slug=merged.slug, old=document.kind, new=merged.kind)))])
         action = "new-version"
@@ -144,6 +145,5 @@ def store(session: Session, merged: MergedDocument) -> ImportOutcome:
             html=c["html"], text=c["text"], cells=c["cells"]))
     session.flush()
     document.current_version = version
-    document.bump()
     session.flush()
     return ImportOutcome(merged.slug, action, merged.version)

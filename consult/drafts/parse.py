@@ -16,7 +16,8 @@ import markdown
 import nh3
 from flask_babel import lazy_gettext as _l
 
-from ..config import LANGUAGES
+from ..core import languages
+from ..core.spreadsheets import Problem
 
 KINDS = ("programme", "action-plan")
 REQUIRED = ("title", "document", "kind", "version", "language")
@@ -39,14 +40,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"class", "start"}, "li": {"
                       "span": {"class"}, "td": {"align"}, "th": {"align"}}
 
 
-@dataclass
-class Problem:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+def problem(path: str, line: int, message: str) -> Problem:
+    """A refusal naming the file and the line."""
+    return Problem(row=line, column="", message=message, file=path)
 
 
 class DraftError(Exception):
@@ -187,7 +183,7 @@ def parse(source: str, path: str) -> ParsedFile:
         raise DraftError(problems)
     _body(doc, lines, body_start, problems)
     if not doc.clauses and not problems:
-        problems.append(Problem(path, body_start + 1, str(_l("No numbered clause was found."))))
+        problems.append(problem(path, body_start + 1, str(_l("No numbered clause was found."))))
     if problems:
         raise DraftError(problems)
     return doc
@@ -200,15 +196,15 @@ def _header(lines, path, problems):
     while i < len(lines) and lines[i].strip():
         m = HEADER_LINE.match(lines[i])
         if not m:
-            problems.append(Problem(path, i + 1, str(_l(
+            problems.append(problem(path, i + 1, str(_l(
                 "A header line must read 'Key: value'; the header ends at the first blank line."))))
             return meta, meta_lines, i
         key = m.group(1).lower()
         if key not in REQUIRED + OPTIONAL:
-            problems.append(Problem(path, i + 1, str(_l(
+            problems.append(problem(path, i + 1, str(_l(
                 "Unknown header field '%(field)s'.", field=m.group(1)))))
         elif key in meta:
-            problems.append(Problem(path, i + 1, str(_l(
+            problems.append(problem(path, i + 1, str(_l(
                 "Header field '%(field)s' is repeated (first on line %(first)d).",
                 field=m.group(1), first=meta_lines[key]))))
         else:
@@ -217,7 +213,7 @@ def _header(lines, path, problems):
         i += 1
     for key in REQUIRED:
         if not meta.get(key):
-            problems.append(Problem(path, max(i, 1), str(_l(
+            problems.append(problem(path, max(i, 1), str(_l(
                 "The header has no '%(field)s' field.", field=key.capitalize()))))
     return meta, meta_lines, i
 
@@ -225,22 +221,22 @@ def _header(lines, path, problems):
 def _check_header(doc: ParsedFile, path: str, problems: list[Problem]) -> None:
     meta, at = doc.meta, doc.meta_lines
     if meta["kind"] not in KINDS:
-        problems.append(Problem(path, at["kind"], str(_l(
+        problems.append(problem(path, at["kind"], str(_l(
             "Unknown Kind '%(kind)s': use programme or action-plan.", kind=meta["kind"]))))
     if not meta["version"].isdigit() or int(meta["version"]) < 1:
-        problems.append(Problem(path, at["version"], str(_l(
+        problems.append(problem(path, at["version"], str(_l(
             "Version must be a whole number from 1 up, not '%(value)s'.",
             value=meta["version"]))))
-    if meta["language"] not in LANGUAGES:
-        problems.append(Problem(path, at["language"], str(_l(
+    if meta["language"] not in languages.codes():
+        problems.append(problem(path, at["language"], str(_l(
             "Unknown Language '%(value)s': use ky, ru or en.", value=meta["language"]))))
-    elif Path(path).stem in LANGUAGES and Path(path).stem != meta["language"]:
-        problems.append(Problem(path, at["language"], str(_l(
+    elif Path(path).stem in languages.codes() and Path(path).stem != meta["language"]:
+        problems.append(problem(path, at["language"], str(_l(
             "The file is named for '%(stem)s' but says Language: %(value)s.",
             stem=Path(path).stem, value=meta["language"]))))
     for key in ("document", "consultation"):
         if meta.get(key) and not SLUG.match(meta[key]):
-            problems.append(Problem(path, at[key], str(_l(
+            problems.append(problem(path, at[key], str(_l(
                 "'%(value)s' is not a valid name: use lower-case letters, digits and hyphens.",
                 value=meta[key]))))
 
@@ -261,14 +257,14 @@ def _body(doc: ParsedFile, lines: list[str], start: int, problems: list[Problem]
             clause.html = render_block(clause_lines)
             clause.text = plain(clause.html)
             if not clause.text:
-                problems.append(Problem(path, clause.line, str(_l(
+                problems.append(problem(path, clause.line, str(_l(
                     "Clause %(key)s has no text.", key=clause.key))))
         clause = None
         clause_lines.clear()
 
     def open_clause(key: str, line: int) -> ParsedClause:
         if key in seen:
-            problems.append(Problem(path, line, str(_l(
+            problems.append(problem(path, line, str(_l(
                 "Clause %(key)s appears twice: on line %(first)d and on line %(second)d.",
                 key=key, first=seen[key], second=line))))
         seen.setdefault(key, line)
@@ -351,7 +347,7 @@ def _cells(row: str) -> list[str]:
 
 def _table(block, lineno, path, problems, doc, section, open_clause, keyed):
     if len(block) < 2 or not TABLE_SEPARATOR.match(block[1]):
-        problems.append(Problem(path, lineno, str(_l(
+        problems.append(problem(path, lineno, str(_l(
             "A table needs a header row and then a separator row such as |---|---|."))))
         return
     header = _cells(block[0])
@@ -363,7 +359,7 @@ def _table(block, lineno, path, problems, doc, section, open_clause, keyed):
             other_rows.append(row)
             continue
         if len(cells) != len(header):
-            problems.append(Problem(path, lineno + offset, str(_l(
+            problems.append(problem(path, lineno + offset, str(_l(
                 "This row has %(found)d cells where the header has %(expected)d.",
                 found=len(cells), expected=len(header)))))
         c = open_clause(keyed(key.group(1)), lineno + offset)
@@ -371,7 +367,7 @@ def _table(block, lineno, path, problems, doc, section, open_clause, keyed):
         c.html = "".join(f"<span class=\"cell\">{cell}</span>" for cell in c.cells[1:])
         c.text = " — ".join(plain(cell) for cell in c.cells[1:] if cell)
         if not c.text:
-            problems.append(Problem(path, lineno + offset, str(_l(
+            problems.append(problem(path, lineno + offset, str(_l(
                 "Clause %(key)s has no text.", key=c.key))))
         if section is not None and not section.columns:
             section.columns = [plain(render_inline(h)) for h in header]
@@ -396,14 +392,14 @@ def merge(files: list[ParsedFile]) -> MergedDocument:
     by_lang: dict[str, ParsedFile] = {}
     for f in files:
         if f.language in by_lang:
-            problems.append(Problem(f.path, f.meta_lines["language"], str(_l(
+            problems.append(problem(f.path, f.meta_lines["language"], str(_l(
                 "Language %(lang)s is given twice for this document (also in %(other)s).",
                 lang=f.language, other=by_lang[f.language].path))))
             continue
         by_lang[f.language] = f
         for key in ("kind", "version", "consultation"):
             if f.meta.get(key) != primary.meta.get(key):
-                problems.append(Problem(f.path, f.meta_lines.get(key, 1), str(_l(
+                problems.append(problem(f.path, f.meta_lines.get(key, 1), str(_l(
                     "%(field)s is '%(value)s' here but '%(expected)s' in %(other)s.",
                     field=key.capitalize(), value=f.meta.get(key, ""),
                     expected=primary.meta.get(key, ""), other=primary.path))))
@@ -419,7 +415,7 @@ def merge(files: list[ParsedFile]) -> MergedDocument:
                for c in primary.clauses]
     position = {c.key: i for i, c in enumerate(primary.clauses)}
     for lang, f in by_lang.items():
-        for s, merged in zip(f.sections, sections):
+        for s, merged in zip(f.sections, sections, strict=True):
             merged["heading"][lang] = s.heading
             if s.body:
                 merged["body_html"][lang] = "".join(s.body)
@@ -450,24 +446,24 @@ def _compare_structure(primary: ParsedFile, other: ParsedFile, problems: list[Pr
     theirs = {c.key: c for c in other.clauses}
     for c in primary.clauses:
         if c.key not in theirs:
-            problems.append(Problem(other.path, _nearest_line(primary, other, c.key), str(_l(
+            problems.append(problem(other.path, _nearest_line(primary, other, c.key), str(_l(
                 "Clause %(key)s is missing here; %(other)s has it on line %(line)d.",
                 key=c.key, other=primary.path, line=c.line))))
     for c in other.clauses:
         if c.key not in mine:
-            problems.append(Problem(other.path, c.line, str(_l(
+            problems.append(problem(other.path, c.line, str(_l(
                 "Clause %(key)s is not in %(other)s; every language must have the same clauses.",
                 key=c.key, other=primary.path))))
     if len(primary.sections) != len(other.sections):
         line = other.sections[min(len(primary.sections), len(other.sections)) - 1].line \
             if other.sections and primary.sections else 1
-        problems.append(Problem(other.path, line, str(_l(
+        problems.append(problem(other.path, line, str(_l(
             "This file has %(found)d headings where %(other)s has %(expected)d.",
             found=len(other.sections), other=primary.path, expected=len(primary.sections)))))
         return
     for c in other.clauses:
         if c.key in mine and mine[c.key].section != c.section:
-            problems.append(Problem(other.path, c.line, str(_l(
+            problems.append(problem(other.path, c.line, str(_l(
                 "Clause %(key)s stands under a different heading than in %(other)s "
                 "(line %(line)d).", key=c.key, other=primary.path, line=mine[c.key].line))))
 

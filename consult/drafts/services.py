@@ -1,17 +1,10 @@
-"""Queries behind the public pages: the consultation, its documents, clauses and counts."""
+"""Queries behind the public pages of the drafts: documents, versions and clauses."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
-from ..models import Clause, Comment, Consultation, Document, DocumentVersion, Hearing
-
-
-def current_consultation(session: Session) -> Consultation | None:
-    """The consultation the public pages are about: the latest one that has documents."""
-    return session.scalar(
-        select(Consultation).join(Document).order_by(Consultation.id.desc()).limit(1)
-    ) or session.scalar(select(Consultation).order_by(Consultation.id.desc()).limit(1))
+from ..models import Clause, Consultation, Document, DocumentVersion
 
 
 def documents(session: Session, consultation: Consultation) -> list[Document]:
@@ -59,17 +52,3 @@ def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause 
                            .order_by(Clause.position).limit(1))
     return before, after
 
-
-def published_counts(session: Session, document_id: int) -> dict[str | None, int]:
-    """Published comments per clause key (None: on the whole document), all versions."""
-    rows = session.execute(
-        select(Comment.clause_key, func.count()).where(
-            Comment.document_id == document_id, Comment.state == "published")
-        .group_by(Comment.clause_key))
-    return {key: count for key, count in rows}
-
-
-def hearings(session: Session, consultation: Consultation) -> list[Hearing]:
-    return list(session.scalars(
-        select(Hearing).where(Hearing.consultation_id == consultation.id)
-        .order_by(Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)))

@@ -1,22 +1,35 @@
-"""Forms of the hearing records, fast entry, uploads and letters (staff only)."""
+"""Forms of the hearing records, fast entry and kit upload (staff only)."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..config import LANGUAGES
-from ..i18n import LANGUAGE_NAMES
-from ..labels import (CATEGORY_LABELS, CHANNEL_LABELS, CONSENT_LABELS, FORMAT_LABELS,
-                      GENDER_LABELS, HEARING_STATUS_LABELS, REGION_LABELS)
-from ..models import CATEGORIES
+from ..core import languages
+from ..core.vocab import (
+    CATEGORIES,
+    CHANNELS,
+    FORMATS,
+    GENDERS,
+    HEARING_FILE_KINDS,
+    HEARING_STATUSES,
+)
+from ..forms import Listed, choices_of, language_choices
 
-
-def _choices(labels: dict) -> list:
-    return list(labels.items())
+TEXT_FIELDS = {"city": 120, "venue": 300, "agenda": 20000}  # kept per language
 
 
 def _count(label):
@@ -24,31 +37,34 @@ def _count(label):
         min=0, max=100000, message=_l("Enter a number of people, 0 or more."))])
 
 
-class HearingForm(FlaskForm):
-    city_ky = StringField(_l("City (Kyrgyz)"), validators=[
-        DataRequired(message=_l("Enter the city.")), Length(max=120, message=_l("Too long."))])
-    city_ru = StringField(_l("City (Russian)"), validators=[Length(max=120, message=_l("Too long."))])
-    city_en = StringField(_l("City (English)"), validators=[Length(max=120, message=_l("Too long."))])
+def category_field(code: str) -> str:
+    """The name of the attendance field of a category (``cat_local_government``)."""
+    return f"cat_{code.replace('-', '_')}"
+
+
+def text_field(prefix: str, code: str) -> str:
+    """The name of a per-language field (``city_ky``)."""
+    return f"{prefix}_{code}"
+
+
+class HearingFormBase(FlaskForm):
     starts_at = DateTimeLocalField(_l("Starts (Asia/Bishkek)"), format="%Y-%m-%dT%H:%M",
                                    validators=[Optional()])
     ends_at = DateTimeLocalField(_l("Ends (Asia/Bishkek)"), format="%Y-%m-%dT%H:%M",
                                  validators=[Optional()])
-    venue_ky = StringField(_l("Venue (Kyrgyz)"), validators=[Length(max=300, message=_l("Too long."))])
-    venue_ru = StringField(_l("Venue (Russian)"), validators=[Length(max=300, message=_l("Too long."))])
-    venue_en = StringField(_l("Venue (English)"), validators=[Length(max=300, message=_l("Too long."))])
-    format = SelectField(_l("Format"), choices=_choices(FORMAT_LABELS),
-                         validators=[InputRequired(message=_l("Choose the format."))])
+    format = SelectField(_l("Format"), choices=choices_of(FORMATS), validate_choice=False,
+                         validators=[InputRequired(message=_l("Choose the format.")),
+                                     Listed()])
     online_link = StringField(_l("Online link"), validators=[
         Optional(), URL(require_tld=True, message=_l("Enter a full web address (https://...).")),
         Length(max=500, message=_l("Too long."))])
-    languages = SelectMultipleField(_l("Working languages"),
-                                    choices=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
-                                    validators=[DataRequired(message=_l("Choose a language."))])
-    agenda_ky = TextAreaField(_l("Agenda (Kyrgyz)"), validators=[Length(max=20000, message=_l("Too long."))])
-    agenda_ru = TextAreaField(_l("Agenda (Russian)"), validators=[Length(max=20000, message=_l("Too long."))])
-    agenda_en = TextAreaField(_l("Agenda (English)"), validators=[Length(max=20000, message=_l("Too long."))])
-    status = SelectField(_l("Status"), choices=_choices(HEARING_STATUS_LABELS),
-                         validators=[InputRequired(message=_l("Choose the status."))])
+    languages = SelectMultipleField(_l("Working languages"), choices=language_choices,
+                                    validate_choice=False,
+                                    validators=[DataRequired(message=_l("Choose a language.")),
+                                                Listed()])
+    status = SelectField(_l("Status"), choices=choices_of(HEARING_STATUSES),
+                         validate_choice=False,
+                         validators=[InputRequired(message=_l("Choose the status.")), Listed()])
     attendance_total = _count(_l("Attendance, total"))
     attendance_women = _count(_l("Women"))
     attendance_men = _count(_l("Men"))
@@ -59,28 +75,50 @@ class HearingForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-def add_category_fields(form_class):
-    """Attendance by category: one number field per category (``cat_<code>``)."""
+
+
+def _label(prefix: str, code: str):
+    # The language's own name is the same in every locale; the rest is translated.
+    name = languages.name(code)
+    return {"city": _l("City (%(language)s)", language=name),
+            "venue": _l("Venue (%(language)s)", language=name),
+            "agenda": _l("Agenda (%(language)s)", language=name)}[prefix]
+
+
+@lru_cache(maxsize=8)
+def _hearing_form_class(codes: tuple[str, ...]) -> type:
+    """The hearing form for these languages: a city, venue and agenda field per language
+    (the city required in the first), attendance per category."""
+    fields = {}
+    for prefix, limit in TEXT_FIELDS.items():
+        for code in codes:
+            validators = [Length(max=limit, message=_l("Too long."))]
+            if prefix == "city" and code == codes[0]:
+                validators.insert(0, DataRequired(message=_l("Enter the city.")))
+            kind = TextAreaField if prefix == "agenda" else StringField
+            fields[text_field(prefix, code)] = kind(
+                _label(prefix, code), validators=validators)
     for code in CATEGORIES:
-        setattr(form_class, f"cat_{code.replace('-', '_')}", _count(CATEGORY_LABELS[code]))
-    return form_class
+        fields[category_field(code)] = _count(CATEGORIES[code])
+    return type("HearingForm", (HearingFormBase,), fields)
 
 
-add_category_fields(HearingForm)
+
+def HearingForm(*args, **kwargs) -> FlaskForm:  # noqa: N802 (used like the class it makes)
+    """A hearing form for the application's languages."""
+    return _hearing_form_class(languages.codes())(*args, **kwargs)
 
 
 class FileForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[("minutes", _l("Signed minutes")),
-                                             ("sign-in", _l("Sign-in sheet")),
-                                             ("other", _l("Other"))],
-                       validators=[InputRequired(message=_l("Choose the kind."))])
+    kind = SelectField(_l("Kind"), choices=choices_of(HEARING_FILE_KINDS), validate_choice=False,
+                       validators=[InputRequired(message=_l("Choose the kind.")), Listed()])
     file = FileField(_l("Scan or PDF"), validators=[FileRequired(message=_l("Choose a file."))])
     submit = SubmitField(_l("Upload"))
 
 
 class EntryForm(FlaskForm):
-    document = SelectField(_l("Document"), validators=[
-        InputRequired(message=_l("Choose the document."))])
+    document = SelectField(_l("Document"), validate_choice=False, validators=[
+        InputRequired(message=_l("Choose the document.")), Listed()])
     clause = StringField(_l("Clause"), validators=[
         DataRequired(message=_l("Type the clause number.")),
         Length(max=40, message=_l("Too long."))])
@@ -88,19 +126,29 @@ class EntryForm(FlaskForm):
     organisation = StringField(_l("Organisation"), validators=[
         Length(max=300, message=_l("Too long."))])
     named = BooleanField(_l("The speaker agreed to be named in public"))
-    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS), default="individual",
-                           validators=[InputRequired(message=_l("Choose a category."))])
-    gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS), default="unstated",
-                         validators=[InputRequired(message=_l("Choose a gender."))])
-    language = SelectField(_l("Language spoken"), choices=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
-                           validators=[InputRequired(message=_l("Choose a language."))])
+    category = SelectField(_l("Category"), choices=choices_of(CATEGORIES), default="individual",
+                           validate_choice=False,
+                           validators=[InputRequired(message=_l("Choose a category.")), Listed()])
+    gender = SelectField(_l("Gender"), choices=choices_of(GENDERS), default="unstated",
+                         validate_choice=False,
+                         validators=[InputRequired(message=_l("Choose a gender.")), Listed()])
+    language = SelectField(_l("Language spoken"), choices=language_choices, validate_choice=False,
+                           validators=[InputRequired(message=_l("Choose a language.")), Listed()])
     channel = SelectField(_l("How it was given"), default="hearing-oral",
-                          choices=[(c, CHANNEL_LABELS[c]) for c in ("hearing-oral", "hearing-written")],
-                          validators=[InputRequired(message=_l("Choose how it was given."))])
+                          choices=choices_of(CHANNELS.where(hearing=True)), validate_choice=False,
+                          validators=[InputRequired(message=_l("Choose how it was given.")),
+                                      Listed()])
     body = TextAreaField(_l("Comment"), validators=[
         DataRequired(message=_l("Type the comment.")),
         Length(max=20000, message=_l("Too long."))])
     submit = SubmitField(_l("Save and next"))
+
+    def contribution(self) -> dict:
+        """The values the hearing channel takes (``intake.hearing_entry``)."""
+        return {"speaker": self.speaker.data or "", "organisation": self.organisation.data or "",
+                "named": bool(self.named.data), "category": self.category.data,
+                "gender": self.gender.data, "language": self.language.data,
+                "channel": self.channel.data, "body": (self.body.data or "").strip()}
 
 
 class CloseForm(FlaskForm):
@@ -111,52 +159,3 @@ class KitUploadForm(FlaskForm):
     file = FileField(_l("Filled hearing kit (.xlsx)"),
                      validators=[FileRequired(message=_l("Choose a file."))])
     submit = SubmitField(_l("Check and import"))
-
-
-class ExportUploadForm(FlaskForm):
-    file = FileField(_l("Export file (.csv or .xlsx)"),
-                     validators=[FileRequired(message=_l("Choose a file."))])
-    submit = SubmitField(_l("Upload"))
-
-
-class MappingForm(FlaskForm):
-    document = SelectField(_l("Document"), validators=[
-        InputRequired(message=_l("Choose the document."))])
-    language = SelectField(_l("Language of the comments"),
-                           choices=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
-                           validators=[InputRequired(message=_l("Choose a language."))])
-    clause = SelectField(_l("Column with the clause"), coerce=int)
-    comment = SelectField(_l("Column with the comment"), coerce=int, validators=[
-        NumberRange(min=0, message=_l("Choose the column with the comment."))])
-    name = SelectField(_l("Column with the name"), coerce=int)
-    organisation = SelectField(_l("Column with the organisation"), coerce=int)
-    date = SelectField(_l("Column with the date"), coerce=int)
-    preview = SubmitField(_l("Preview"))
-    confirm = SubmitField(_l("Import"))
-
-
-class LetterForm(FlaskForm):
-    channel = SelectField(_l("Received by"), choices=[(c, CHANNEL_LABELS[c]) for c in ("email", "post")],
-                          validators=[InputRequired(message=_l("Choose how it was received."))])
-    received_at = DateTimeLocalField(_l("Received (Asia/Bishkek)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[InputRequired(message=_l("Enter when it was received."))])
-    author_name = StringField(_l("Sender's name"), validators=[Length(max=200, message=_l("Too long."))])
-    organisation = StringField(_l("Organisation"), validators=[Length(max=300, message=_l("Too long."))])
-    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS), default="individual",
-                           validators=[InputRequired(message=_l("Choose a category."))])
-    region = SelectField(_l("Region"), choices=[("", _l("Not stated"))] + _choices(REGION_LABELS),
-                         validators=[Optional()])
-    gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS), default="unstated",
-                         validators=[InputRequired(message=_l("Choose a gender."))])
-    consent = SelectField(_l("Consent"), choices=_choices(CONSENT_LABELS), default="anonymous",
-                          validators=[InputRequired(message=_l("Choose the consent."))])
-    language = SelectField(_l("Language"), choices=[(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
-                           validators=[InputRequired(message=_l("Choose a language."))])
-    document = SelectField(_l("Document"), validators=[
-        InputRequired(message=_l("Choose the document."))])
-    clauses = StringField(_l("Clauses addressed (e.g. 5, 7, annex-1.2; empty: whole document)"),
-                          validators=[Length(max=500, message=_l("Too long."))])
-    body = TextAreaField(_l("Text"), validators=[
-        DataRequired(message=_l("Type the text of the letter.")),
-        Length(max=20000, message=_l("Too long."))])
-    submit = SubmitField(_l("Save"))

@@ -1,28 +1,35 @@
-"""The offline hearing kit: a workbook a clerk fills in a hall without internet (pure).
+"""The offline hearing kit: the workbook a clerk fills in a hall without internet.
 
-Two halves, both free of the database and of Flask:
+This module writes the template (``build_kit``, pure) and declares what both halves share:
+the columns, the restricted values (``kit_vocabulary``) and the translated texts. Reading
+a filled kit back is the hearing-kit channel's job (``consult.intake.kit``).
 
-* :func:`build_kit` writes the template: ``Comments`` (one row per speaker contribution,
-  columns restricted by data-validation lists), ``Clauses`` (every clause key with the
-  start of its text in Kyrgyz and Russian), ``About`` (the hearing and instructions) and a
-  hidden ``Lists`` sheet holding the allowed values.
-* :func:`parse_kit` checks the filled rows and returns either clean records or every
-  problem by row and column; the caller imports nothing unless there are no problems.
+Sheets: ``Comments`` (one row per speaker contribution, columns restricted by
+data-validation lists), ``Clauses`` (every clause key with the start of its text in the
+notice languages), ``About`` (the hearing and instructions) and a hidden ``Lists`` sheet
+holding the allowed values.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ..uploads import Row
+from ..core import languages
+from ..core.spreadsheets import safe_text
+from ..core.time import to_local
+from ..core.vocab import CATEGORIES, CHANNELS, GENDERS
+from ..models import Clause, Consultation, Document, DocumentVersion, Hearing
 
-# Column codes in sheet order; headers are translated by the caller (``texts``).
+# Column codes in sheet order; headers are translated (``column_labels``).
 COLUMNS = ("document", "clause", "speaker", "organisation", "category", "gender",
            "language", "channel", "comment")
 CHOICE_COLUMNS = ("category", "gender", "language", "channel")
@@ -37,8 +44,7 @@ EXCERPT = 100
 @dataclass
 class KitClause:
     key: str
-    text_ky: str
-    text_ru: str
+    texts: list[str]  # the start of the clause in each of the kit's text languages
 
 
 @dataclass
@@ -62,35 +68,38 @@ class Vocabulary:
 
     ``labels``: for each choice column, ``[(code, label in the kit language)]`` (the
     list offered in the workbook). ``accepted``: for each choice column, every accepted
-    spelling (codes, labels in every language), lower-cased, mapped to its code.
+    spelling (codes, labels in every language), case-folded, mapped to its code.
     """
     labels: dict[str, list[tuple[str, str]]]
     accepted: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def code(self, column: str, value: str) -> str | None:
-        return self.accepted.get(column, {}).get(value.strip().lower())
+        return self.accepted.get(column, {}).get(" ".join(value.split()).casefold())
 
 
-@dataclass
-class KitRecord:
-    row: int
-    document: str
-    clause: str
-    speaker: str
-    organisation: str
-    category: str
-    gender: str
-    language: str
-    channel: str
-    body: str
-    key: str = ""  # content key: the same contribution imported twice is recognised
+def kit_vocabulary(lang: str) -> Vocabulary:
+    """The kit's restricted values: labels in ``lang``; any language's label or a code
+    accepted when read back."""
+    sources = {"category": CATEGORIES, "gender": GENDERS,
+               "channel": CHANNELS.where(hearing=True)}
+    labels = {column: list(vocabulary.labels_in(lang).items())
+              for column, vocabulary in sources.items()}
+    accepted = {column: vocabulary.reader(languages.codes())
+                for column, vocabulary in sources.items()}
+    labels["language"] = list(languages.names().items())
+    accepted["language"] = {code: code for code in languages.codes()}
+    accepted["language"].update({name.casefold(): code
+                                 for code, name in languages.names().items()})
+    return Vocabulary(labels, accepted)
 
 
-@dataclass
-class Problem:
-    row: int
-    column: str  # a column code (COLUMNS) or "" for the file as a whole
-    message: str
+def column_labels() -> dict[str, str]:
+    """Column headers (and "" for the file as a whole) in the current language."""
+    return {"document": str(_l("Document")), "clause": str(_l("Clause")),
+            "speaker": str(_l("Speaker")), "organisation": str(_l("Organisation")),
+            "category": str(_l("Category")), "gender": str(_l("Gender")),
+            "language": str(_l("Language")), "channel": str(_l("Channel")),
+            "comment": str(_l("Comment")), "date": str(_l("Date")), "": str(_l("File"))}
 
 
 def _excerpt(text: str) -> str:
@@ -98,24 +107,27 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
-def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
-def _as_text(cell) -> None:
-    """User text never becomes a formula in the template."""
-    cell.data_type = "s"
-    if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        cell.quotePrefix = True
+def _append(sheet, values) -> None:
+    """A row of the template through the safe-cell rule (clause texts are people's words)."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            text, as_text = safe_text(value)
+            value = Cell(sheet, value=text)
+            if as_text:
+                value.data_type = "s"  # after the value: assigning it re-guesses the type
+                value.quotePrefix = True
+        cells.append(value)
+    sheet.append(cells)
 
 
 def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Vocabulary,
-              texts: dict[str, str]) -> bytes:
+              texts: dict[str, str], text_languages: list[str]) -> bytes:
     """The kit workbook as bytes.
 
     ``texts`` holds the translated strings: a header per column code, ``instructions``
-    (lines separated by newlines), ``hearing``, ``city``, ``date``, ``venue``,
-    ``document``, ``clause``, ``text_ky``, ``text_ru``.
+    (lines separated by newlines), ``hearing``, ``city``, ``date``, ``venue``, and
+    ``text`` (the header of a clause text column, with ``%(language)s``).
     """
     workbook = Workbook()
     comments = workbook.active
@@ -130,23 +142,22 @@ def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Voc
     for index, width in enumerate((26, 10, 24, 24, 24, 18, 14, 18, 80), start=1):
         comments.column_dimensions[get_column_letter(index)].width = width
 
-    clauses.append([texts["document"], texts["clause"], texts["text_ky"], texts["text_ru"]])
+    clauses.append([texts["document"], texts["clause"]] + [
+        texts["text"] % {"language": languages.name(code)} for code in text_languages])
     clauses.freeze_panes = "A2"
-    for letter, width in zip("ABCD", (26, 10, 60, 60)):
-        clauses.column_dimensions[letter].width = width
+    for index, width in enumerate([26, 10] + [60] * len(text_languages), start=1):
+        clauses.column_dimensions[get_column_letter(index)].width = width
     for document in documents:
         for clause in document.clauses:
-            clauses.append([document.slug, clause.key, _text(_excerpt(clause.text_ky)),
-                            _text(_excerpt(clause.text_ru))])
-            for cell in clauses[clauses.max_row]:
-                _as_text(cell)
+            _append(clauses, [document.slug, clause.key,
+                              *(_excerpt(text) for text in clause.texts)])
     clause_rows = max(clauses.max_row, 2)
 
     lists.append(["documents"] + [f"{c}" for c in CHOICE_COLUMNS])
     columns = [[d.slug for d in documents]] + [
         [label for _, label in vocabulary.labels[c]] for c in CHOICE_COLUMNS]
     for offset in range(max(len(c) for c in columns)):
-        lists.append([_text(c[offset]) if offset < len(c) else None for c in columns])
+        _append(lists, [c[offset] if offset < len(c) else None for c in columns])
 
     last = TEMPLATE_ROWS + 1
     _validation(comments, f"A2:A{last}", f"Lists!$A$2:$A${len(columns[0]) + 1}")
@@ -163,8 +174,7 @@ def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Voc
     about.column_dimensions["B"].width = 90
     for label, value in ((texts["hearing"], str(hearing.id)), (texts["city"], hearing.city),
                          (texts["date"], hearing.when), (texts["venue"], hearing.venue)):
-        about.append([label, _text(value)])
-        _as_text(about.cell(row=about.max_row, column=2))
+        _append(about, [label, value])
     about.append([])
     for line in texts["instructions"].splitlines():
         about.append([None, line])
@@ -180,85 +190,35 @@ def _validation(sheet, cells: str, formula: str) -> None:
     sheet.add_data_validation(validation)
 
 
-def content_key(hearing_id: int, record: KitRecord, occurrence: int) -> str:
-    """Identifies one contribution whatever file it arrives in: a corrected file re-sends
-    the rows already imported, and they must not be imported twice."""
-    parts = (str(hearing_id), record.document, record.clause, record.body, record.speaker,
-             record.organisation, str(occurrence))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:48]
-
-
-def parse_kit(rows: list[Row], hearing_id: int, clause_keys: dict[str, set[str]],
-              vocabulary: Vocabulary, default_language: str,
-              problems_text: dict[str, str]) -> tuple[list[KitRecord], list[Problem]]:
-    """Check the filled ``Comments`` rows (header row included, as read).
-
-    ``clause_keys``: document slug -> keys of its current version. Returns the records
-    and the problems; the records are only to be imported when there are no problems.
-    ``problems_text`` holds the translated messages (keys: ``unknown_document``,
-    ``unknown_clause``, ``ambiguous_clause``, ``empty_comment``, ``not_in_list``,
-    ``too_long``, ``no_rows``).
-    """
-    records: list[KitRecord] = []
-    problems: list[Problem] = []
-    data = [r for r in rows if r.number > 1]
-    for row in data:
-        values = [_cell_text(v) for v in row.values] + [""] * len(COLUMNS)
-        record, row_problems = _check_row(row.number, dict(zip(COLUMNS, values)), clause_keys,
-                                          vocabulary, default_language, problems_text)
-        problems.extend(row_problems)
-        if record is not None:
-            records.append(record)
-    if not data:
-        problems.append(Problem(0, "", problems_text["no_rows"]))
-    seen: dict[str, int] = {}
-    for record in records:
-        base = content_key(hearing_id, record, 0)
-        seen[base] = seen.get(base, -1) + 1
-        record.key = content_key(hearing_id, record, seen[base])
-    return records, problems
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _check_row(number: int, cells: dict[str, str], clause_keys: dict[str, set[str]],
-               vocabulary: Vocabulary, default_language: str,
-               text: dict[str, str]) -> tuple[KitRecord | None, list[Problem]]:
-    problems: list[Problem] = []
-    document, clause = cells["document"], cells["clause"]
-    if document and document not in clause_keys:
-        problems.append(Problem(number, "document", text["unknown_document"]))
-    elif not document:
-        # Clause numbers repeat across documents: only an unambiguous key can do without.
-        owners = [slug for slug, keys in clause_keys.items() if clause in keys]
-        if len(owners) == 1:
-            document = owners[0]
-        else:
-            problems.append(Problem(number, "document", text["ambiguous_clause"]))
-    if document in clause_keys and clause not in clause_keys[document]:
-        problems.append(Problem(number, "clause", text["unknown_clause"]))
-    if not cells["comment"]:
-        problems.append(Problem(number, "comment", text["empty_comment"]))
-    for column, limit in (("comment", MAX_COMMENT), ("speaker", MAX_SPEAKER),
-                          ("organisation", MAX_ORGANISATION)):
-        if len(cells[column]) > limit:
-            problems.append(Problem(number, column, text["too_long"].format(n=limit)))
-    defaults = {"category": "individual", "gender": "unstated", "language": default_language,
-                "channel": "hearing-oral"}
-    codes = {}
-    for column in CHOICE_COLUMNS:
-        value = cells[column]
-        codes[column] = vocabulary.code(column, value) if value else defaults[column]
-        if codes[column] is None:
-            problems.append(Problem(number, column, text["not_in_list"]))
-    if problems:
-        return None, problems
-    return KitRecord(number, document, clause, cells["speaker"], cells["organisation"],
-                     codes["category"], codes["gender"], codes["language"], codes["channel"],
-                     cells["comment"]), []
+def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
+    """The offline kit of ``hearing`` with labels in ``lang``."""
+    consultation = session.get(Consultation, hearing.consultation_id)
+    text_languages = list(languages.required())
+    documents = []
+    for document in session.scalars(select(Document).where(
+            Document.consultation_id == consultation.id,
+            Document.current_version_id.is_not(None)).order_by(Document.position)):
+        version = session.get(DocumentVersion, document.current_version_id)
+        clauses = session.scalars(select(Clause).where(Clause.version_id == version.id)
+                                  .order_by(Clause.position))
+        documents.append(KitDocument(document.slug, languages.pick(version.title, lang)[0], [
+            KitClause(c.key, [c.text.get(code, "") for code in text_languages])
+            for c in clauses]))
+    when = to_local(hearing.starts_at).strftime("%d.%m.%Y %H:%M") if hearing.starts_at else ""
+    with force_locale(lang):
+        texts = {**column_labels(), "hearing": str(_l("Hearing")), "city": str(_l("City")),
+                 "date": str(_l("Date and time")), "venue": str(_l("Venue")),
+                 "text": str(_l("Text (%(language)s)")),
+                 "instructions": str(_l(
+                     "One row per speaker contribution on the Comments sheet.\n"
+                     "Document and Clause: choose from the lists (see the Clauses sheet).\n"
+                     "Speaker and Organisation may stay empty.\n"
+                     "Category, Gender, Language and Channel: choose from the lists; empty "
+                     "means individual, not stated, the hearing's first language, oral.\n"
+                     "Upload the file on the hearing's page; every row is checked first and "
+                     "nothing is imported until all rows are correct. Uploading it again "
+                     "adds nothing twice."))}
+        return build_kit(
+            KitHearing(hearing.id, hearing.city_name(lang), when,
+                       languages.pick(hearing.venue, lang)[0]),
+            documents, kit_vocabulary(lang), texts, text_languages)

@@ -20,9 +20,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.time import parse_local
+from ..core.vocab import FORMATS
 from ..drafts.load import get_consultation
-from ..models import FORMATS, Hearing
-from ..timeutil import parse_local
+from ..models import Hearing
 
 NOTICE_FIELDS = ("title", "authority", "developer", "contact")
 FIELDS = ("city", "venue", "format", "online_link", "languages", "agenda")

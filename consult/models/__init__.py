@@ -1,15 +1,16 @@
-"""All tables, importable from one place (Alembic and tests read ``Base.metadata``)."""
+"""All tables, importable from one place (Alembic and tests read ``Base.metadata``).
+
+Code lists (channels, categories, statuses, ...) are in ``consult.core.vocab``.
+"""
 from ..db import Base
-from .accounts import ROLES, User
+from .accounts import User
 from .audit import AuditEvent
-from .comments import (CATEGORIES, CHANNELS, CONSENTS, GENDERS, HIDE_REASONS, REGIONS,
-                       STATES, STATUSES, Comment, DuplicateGroup, Response)
+from .comments import Comment, DuplicateGroup, Response
 from .drafts import Clause, Consultation, Document, DocumentVersion, Section
-from .hearings import FORMATS, HEARING_STATUSES, Hearing, HearingFile, ImportBatch
+from .hearings import Hearing, HearingFile, ImportBatch
 
 __all__ = [
-    "Base", "User", "ROLES", "AuditEvent", "Comment", "DuplicateGroup", "Response",
-    "CATEGORIES", "CHANNELS", "CONSENTS", "GENDERS", "HIDE_REASONS", "REGIONS", "STATES",
-    "STATUSES", "Clause", "Consultation", "Document", "DocumentVersion", "Section",
-    "FORMATS", "HEARING_STATUSES", "Hearing", "HearingFile", "ImportBatch",
+    "Base", "User", "AuditEvent", "Comment", "DuplicateGroup", "Response", "Clause",
+    "Consultation", "Document", "DocumentVersion", "Section", "Hearing", "HearingFile",
+    "ImportBatch",
 ]

@@ -8,10 +8,8 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..core.time import utcnow
 from ..db import Base
-from ..timeutil import utcnow
-
-ROLES = ("admin", "moderator", "drafter")
 
 
 class User(UserMixin, Base):

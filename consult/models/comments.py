@@ -9,22 +9,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.time import utcnow
 from ..db import Base
-from ..timeutil import utcnow
 from .accounts import User
 from .drafts import Clause, Document, DocumentVersion
 from .hearings import Hearing
-
-CHANNELS = ("online", "hearing-oral", "hearing-written", "email", "post", "form-import")
-CATEGORIES = ("individual", "ngo", "academic", "business", "local-government",
-              "state-body", "international", "other")
-REGIONS = ("bishkek", "osh-city", "batken", "chui", "issyk-kul", "jalal-abad",
-           "naryn", "osh", "talas")
-GENDERS = ("female", "male", "unstated")
-CONSENTS = ("full", "anonymous", "none")
-STATES = ("new", "published", "hidden", "withdrawn")
-HIDE_REASONS = ("personal-data", "abuse", "spam", "duplicate", "withdrawn", "off-topic")
-STATUSES = ("accepted", "partly-accepted", "not-accepted", "noted", "out-of-scope")
 
 
 class DuplicateGroup(Base):
@@ -100,13 +89,6 @@ class Comment(Base):
         if self.group is not None:
             return self.group.response
         return self.response
-
-    @property
-    def public_name(self) -> str:
-        """The name shown in public: only with consent ``full``."""
-        if self.consent == "full":
-            return self.author_name
-        return ""
 
 
 class Response(Base):

@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import period
+from ..core.time import utcnow
 from ..db import Base
-from ..timeutil import utcnow
 
 # Per-language texts are JSON objects keyed by language code: {"ky": ..., "ru": ..., "en": ...}.
 # A clause page needs all three at once (language switch, side-by-side view), so one row
@@ -35,8 +36,11 @@ class Consultation(Base):
 
     def is_open(self, at: datetime | None = None) -> bool:
         """Whether comments are accepted at ``at`` (naive UTC, default now)."""
-        at = at or utcnow()
-        return bool(self.opens_at and self.closes_at and self.opens_at <= at < self.closes_at)
+        return period.is_open(self.opens_at, self.closes_at, at)
+
+    def in_period(self, at: datetime) -> bool:
+        """Whether ``at`` is inside the period (late letters are kept, marked late)."""
+        return period.in_period(self.opens_at, self.closes_at, at)
 
 
 class Document(Base):
@@ -49,8 +53,8 @@ class Document(Base):
     position: Mapped[int] = mapped_column(default=0)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_version.id", use_alter=True))
-    # Bumped whenever what the public pages show about this document's comments changes,
-    # so cached page fragments are rebuilt exactly when needed, in every worker.
+    # Goes up whenever what the public pages show about this document's comments changes,
+    # so cached pages are rebuilt exactly when needed, in every worker (consult.cache).
     public_revision: Mapped[int] = mapped_column(default=0)
 
     consultation: Mapped[Consultation] = relationship(back_populates="documents")
@@ -60,9 +64,6 @@ class Document(Base):
     current_version: Mapped[DocumentVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True)
 
-    def bump(self) -> None:
-        """Mark the public view of this document's comments as changed."""
-        self.public_revision = (self.public_revision or 0) + 1
 
 
 class DocumentVersion(Base):

@@ -6,11 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.time import utcnow
 from ..db import Base
-from ..timeutil import utcnow
-
-FORMATS = ("in-person", "online", "hybrid")
-HEARING_STATUSES = ("planned", "held", "cancelled")
 
 
 class Hearing(Base):

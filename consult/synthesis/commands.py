@@ -5,23 +5,26 @@ import click
 from flask.cli import with_appcontext
 
 from .. import db
-from ..config import LANGUAGES
+from ..core import languages
+from ..drafts.services import document_by_slug
+from ..i18n import cli_language
+from .workbook import export_workbook
 
 
 @click.command("export-synthesis")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="the .xlsx file to write")
 @click.option("--document", "document_slug", default=None, help="only this document (slug)")
-@click.option("--lang", type=click.Choice(LANGUAGES), default="ru", show_default=True,
-              help="language of headers and labels")
+@click.option("--lang", default="ru", show_default=True,
+              help="language of headers and labels (one of the site's languages)")
 @click.option("--public", is_flag=True, help="the public variant: hidden text withheld")
 @with_appcontext
 def export_synthesis(out, document_slug, lang, public):
     """Write the comment synthesis workbook and print the count check."""
-    from ..cli import cli_language
-    from ..drafts.services import document_by_slug
-    from .workbook import export_workbook
     cli_language()
+    if lang not in languages.codes():
+        raise click.BadParameter(f"choose one of {', '.join(languages.codes())}",
+                                 param_hint="--lang")
     session = db.session()
     if document_slug is not None and document_by_slug(session, document_slug) is None:
         raise click.ClickException(f"no document {document_slug}")

@@ -3,12 +3,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
-from ..labels import STATUS_LABELS
-from ..models import STATUSES
-from .services import MAX_TEXT
+from ..core.vocab import STATUSES
+from ..forms import choices_of
+from .answers import MAX_TEXT
 
 
 class AnswerForm(FlaskForm):
@@ -16,8 +15,7 @@ class AnswerForm(FlaskForm):
 
     status = SelectField(
         _l("Response status"),
-        choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(code, STATUS_LABELS[code])
-                                                     for code in STATUSES],
+        choices=choices_of(STATUSES, blank=_l("Choose…")),
         default="", validate_choice=False)
     rationale = TextAreaField(_l("Rationale (in Kyrgyz and/or Russian)"), validators=[
         Length(max=MAX_TEXT, message=_l("At most %(max)d characters."))])
@@ -37,6 +35,3 @@ class AnswersUploadForm(FlaskForm):
                      validators=[FileRequired(message=_l("Choose a file."))])
     submit = SubmitField(_l("Check and apply"))
 
-
-class PublishForm(FlaskForm):
-    """Publishing and unpublishing are single buttons: the form only carries the CSRF token."""

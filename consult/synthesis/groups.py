@@ -1,168 +1,162 @@
-"""Suggesting duplicate groups: identical or near-identical comments on the same clause.
+"""Duplicate groups: comments answered together, every member kept and counted.
 
-Mass campaigns send the same text many times, sometimes retyped with a typo or pasted
-with other punctuation. A comment is not a vote: the drafter answers the substance once,
-and every member keeps its own row. This module only *suggests*; the drafter confirms.
-
-``normalise`` and ``cluster`` are pure; ``suggest`` reads the comments of one document.
+A comment is not a vote (US and EU practice on mass campaigns): the drafter answers the
+substance once, and each member keeps its own row. Functions take a session and plain
+values, flush, and leave the commit to the caller. Every change is audited.
 """
 from __future__ import annotations
 
-import bisect
-import re
-import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Comment
+from .. import audit
+from ..core.time import utcnow
+from ..models import Comment, DuplicateGroup, Response, User
+from .answers import snapshot
 
-# Near-identical: fuzz.ratio (normalised Indel similarity, 0-100) at least this.
-THRESHOLD = 90
-# Below this length a single changed letter already changes the meaning ("да" / "нет"
-# are far apart anyway, but "agree" / "agreed" are not worth a fuzzy guess): exact only.
-MIN_FUZZY_LENGTH = 12
-
-# Latin letters that look like Cyrillic ones, which copy-paste campaigns mix freely.
-LOOKALIKES = str.maketrans({
-    "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к",
-    "m": "м", "t": "т", "h": "н", "b": "в", "i": "і", "ё": "е",
-})
-NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalise(text: str) -> str:
-    """The text as compared: case, punctuation, spacing and lookalike letters ignored."""
-    text = unicodedata.normalize("NFKC", text or "").casefold().translate(LOOKALIKES)
-    return NOT_WORD.sub(" ", text).strip()
+#
+# Decisions, so that what a citizen sees on the receipt never changes by surprise:
+# - Confirming a group: the group's answer is a copy of the answer of the first member
+#   (lowest comment id) that has one. Members' own answers are kept, set aside while
+#   the comment is grouped (comment.answer is the group's).
+# - Splitting a member off: it gets its own answer slot again, holding a copy of the
+#   group's answer (so it stays answered as it was); the drafter may then change it.
+#   A group left with one member is dissolved the same way.
+# - Merging group B into A: B's members join A; A's answer stays, or B's is copied
+#   when A has none.
 
 
-def _find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+class GroupRefused(ValueError):
+    """The grouping change is not possible; the message (translated) says why."""
 
 
-def _join_similar(texts: list[str], parent: list[int], threshold: int) -> None:
-    """Union the indexes of ``texts`` whose fuzz.ratio reaches ``threshold``.
+def _copy_answer(session: Session, source: Response, actor: User | None, *, comment=None,
+                 group=None, reason: str) -> Response:
+    """Give ``comment`` (or ``group``) an answer equal to ``source``, audited."""
+    column, value = ((Response.group_id, group.id) if group is not None
+                     else (Response.comment_id, comment.id))
+    target = session.execute(select(Response).where(column == value)).scalar_one_or_none()
+    before = snapshot(target)
+    if target is None:
+        target = Response(revision=0)
+        setattr(target, column.key, value)
+        session.add(target)
+    target.status, target.rationale, target.change = (source.status, source.rationale,
+                                                      source.change)
+    target.responder_id = source.responder_id
+    target.updated_at = utcnow()
+    target.revision = (target.revision or 0) + 1
+    session.flush()
+    audit.record(session, actor, "response.save", target, before=before,
+                 after=snapshot(target) | {"copied_from": source.id, "reason": reason})
+    return target
 
-    Every pair whose lengths allow the threshold at all (ratio >= t needs
-    short/long >= t / (200 - t)) is compared, except two texts already joined: with
-    the texts sorted by length, each text's possible partners are one slice, and a
-    campaign's variants, once joined, are not compared with each other again. The
-    comparisons run in rapidfuzz (C++), one call per text. The letters are first
-    renumbered below 256, which keeps every ratio and makes rapidfuzz's lookups cheap.
+
+def _group_response(session: Session, group) -> Response | None:
+    return session.execute(
+        select(Response).where(Response.group_id == group.id)).scalar_one_or_none()
+
+
+def _members(session: Session, group) -> list[Comment]:
+    return list(session.scalars(select(Comment).where(Comment.group_id == group.id)
+                                .order_by(Comment.id)))
+
+
+def create_group(session: Session, comment_ids: list[int], actor: User | None):
+    """Confirm a duplicate group of ``comment_ids`` (same document and clause, ungrouped).
+
+    Returns (group, answered_from): the comment whose answer the group took, or None.
+    Audits ``group.create``.
     """
-    order = sorted((i for i, text in enumerate(texts) if len(text) >= MIN_FUZZY_LENGTH),
-                   key=lambda i: len(texts[i]))
-    if len(order) < 2:
-        return
-    letters = sorted(set().union(*(texts[i] for i in order)))
-    table = {ord(c): n for n, c in enumerate(letters)} if len(letters) <= 256 else {}
-    compact = [texts[i].translate(table) for i in order]
-    lengths = [len(text) for text in compact]
-    factor = threshold / (200 - threshold)
-    # label[k] names the component of compact[k]; a union relabels the smaller one.
-    label = list(range(len(order)))
-    members = {k: [k] for k in range(len(order))}
-    for k, text in enumerate(compact):
-        end = bisect.bisect_right(lengths, len(text) / factor)
-        own = label[k]
-        partners = [m for m in range(k + 1, end) if label[m] != own]
-        if not partners:
-            continue
-        for _text, _score, n in process.extract(
-                text, [compact[m] for m in partners], scorer=fuzz.ratio,
-                score_cutoff=threshold, limit=None):
-            a, b = label[k], label[partners[n]]
-            if a == b:
-                continue
-            if len(members[a]) < len(members[b]):
-                a, b = b, a
-            moved = members.pop(b)
-            for m in moved:
-                label[m] = a
-            members[a].extend(moved)
-    for component in members.values():
-        if len(component) > 1:
-            root = min(order[m] for m in component)
-            for m in component:
-                parent[order[m]] = root
+    ids = sorted({int(i) for i in comment_ids})
+    if len(ids) < 2:
+        raise GroupRefused(_("A group needs at least two comments."))
+    comments = list(session.scalars(select(Comment).where(Comment.id.in_(ids))
+                                    .order_by(Comment.id)))
+    if len(comments) != len(ids):
+        raise GroupRefused(_("Some of these comments do not exist."))
+    if len({(c.document_id, c.clause_key) for c in comments}) != 1:
+        raise GroupRefused(_("Only comments on the same clause can be grouped."))
+    if any(c.group_id is not None for c in comments):
+        raise GroupRefused(_("Some of these comments are already in a group; merge the "
+                             "groups instead."))
+    first = comments[0]
+    group = DuplicateGroup(document_id=first.document_id, clause_key=first.clause_key,
+                           created_by_id=actor.id if actor is not None else None)
+    session.add(group)
+    session.flush()
+    earliest = session.execute(select(Response).where(Response.comment_id.in_(ids))
+                               .order_by(Response.comment_id).limit(1)).scalar_one_or_none()
+    answered_from = (next(c for c in comments if c.id == earliest.comment_id)
+                     if earliest is not None else None)
+    for comment in comments:
+        comment.group_id = group.id
+    session.flush()
+    if earliest is not None:
+        _copy_answer(session, earliest, actor, group=group, reason="group.create")
+    audit.record(session, actor, "group.create", group, before=None,
+                 after={"members": ids, "clause_key": group.clause_key,
+                        "answer_from_comment": answered_from.id if answered_from else None})
+    session.flush()
+    session.expire_all()
+    return group, answered_from
 
 
-def cluster(items: list[tuple[int, str]], threshold: int = THRESHOLD) -> list[list[int]]:
-    """Group ids whose texts are identical or near-identical once normalised.
+def split_member(session: Session, comment: Comment, actor: User | None) -> None:
+    """Take ``comment`` out of its group; it keeps a copy of the group's answer.
 
-    ``items`` are (id, text) pairs. Returns groups of two or more ids, each sorted, the
-    groups ordered by their first id. Identical normalised texts group first (a dict);
-    only the distinct texts are compared with rapidfuzz (see _join_similar).
+    A group left with a single member is dissolved. Audits ``group.split``.
     """
-    by_text: dict[str, list[int]] = defaultdict(list)
-    for item_id, text in items:
-        key = normalise(text)
-        if key:
-            by_text[key].append(item_id)
-    texts = list(by_text)
-    parent = list(range(len(texts)))
-    _join_similar(texts, parent, threshold)
-    merged: dict[int, list[int]] = defaultdict(list)
-    for i, text in enumerate(texts):
-        merged[_find(parent, i)].extend(by_text[text])
-    groups = [sorted(ids) for ids in merged.values() if len(ids) > 1]
-    return sorted(groups, key=lambda ids: ids[0])
+    if comment.group_id is None:
+        raise GroupRefused(_("This comment is not in a group."))
+    group = session.get(DuplicateGroup, comment.group_id)
+    members = _members(session, group)
+    leaving = [comment] if len(members) > 2 else members
+    answer = _group_response(session, group)
+    for member in leaving:
+        member.group_id = None
+        if answer is not None:
+            _copy_answer(session, answer, actor, comment=member, reason="group.split")
+    session.flush()
+    audit.record(session, actor, "group.split", group,
+                 before={"members": [m.id for m in members]},
+                 after={"members": [m.id for m in members if m not in leaving],
+                        "removed": [m.id for m in leaving]})
+    session.flush()
+    session.expire_all()
 
 
-@dataclass
-class Suggestion:
-    """Comments on one clause that look like the same text; ``identical`` if exactly so."""
-    clause_key: str | None
-    comment_ids: list[int]
-    identical: bool
-    comments: list[Comment] = field(default_factory=list)
+def merge_groups(session: Session, target_id: int, source_id: int, actor: User | None):
+    """Move every member of group ``source_id`` into group ``target_id``.
 
-
-def suggest(session: Session, document_id: int, clause_key: str | None = None,
-            *, whole_document: bool = False, threshold: int = THRESHOLD) -> list[Suggestion]:
-    """Suggested groups among the not-yet-grouped comments of a document.
-
-    Only comments on the same clause are compared (``clause_key`` narrows to one clause;
-    None with ``whole_document`` False means every clause). Withdrawn comments are left
-    out: their authors took them back.
+    The target's answer stays; if it has none, the source's is copied. Audits
+    ``group.merge``. Returns the target group.
     """
-    query = (select(Comment.id, Comment.clause_key, Comment.body)
-             .where(Comment.document_id == document_id, Comment.group_id.is_(None),
-                    Comment.state != "withdrawn")
-             .order_by(Comment.clause_key, Comment.id))
-    if clause_key is not None or whole_document:
-        query = query.where(Comment.clause_key.is_(None) if whole_document
-                            else Comment.clause_key == clause_key)
-    per_clause: dict[str | None, list[tuple[int, str]]] = defaultdict(list)
-    for comment_id, key, body in session.execute(query):
-        per_clause[key].append((comment_id, body))
-    suggestions = []
-    for key, items in per_clause.items():
-        texts = {comment_id: normalise(body) for comment_id, body in items}
-        for ids in cluster(items, threshold):
-            identical = len({texts[i] for i in ids}) == 1
-            suggestions.append(Suggestion(key, ids, identical))
-    return suggestions
+    target = session.get(DuplicateGroup, int(target_id))
+    source = session.get(DuplicateGroup, int(source_id))
+    if target is None or source is None:
+        raise GroupRefused(_("Choose two existing groups."))
+    if target.id == source.id:
+        raise GroupRefused(_("A group cannot be merged with itself."))
+    if (target.document_id, target.clause_key) != (source.document_id, source.clause_key):
+        raise GroupRefused(_("Only groups on the same clause can be merged."))
+    moved = _members(session, source)
+    if not moved:
+        raise GroupRefused(_("That group has no members left."))
+    before = {"target_members": [m.id for m in _members(session, target)],
+              "source_members": [m.id for m in moved]}
+    target_answer, source_answer = (_group_response(session, target),
+                                    _group_response(session, source))
+    for member in moved:
+        member.group_id = target.id
+    session.flush()
+    if target_answer is None and source_answer is not None:
+        _copy_answer(session, source_answer, actor, group=target, reason="group.merge")
+    audit.record(session, actor, "group.merge", target, before=before,
+                 after={"members": [m.id for m in _members(session, target)],
+                        "merged_group": source.id})
+    session.flush()
+    session.expire_all()
+    return target
 
-
-# Above this many ungrouped comments in a document, the groups page does not compare
-# every clause on each visit (a minute and more for 100,000 comments): it lists the
-# clauses with their counts and compares the one the drafter chooses.
-WHOLE_DOCUMENT_LIMIT = 3000
-
-
-def clause_counts(session: Session, document_id: int) -> list[tuple[str | None, int]]:
-    """(clause key, ungrouped comments that suggestions would compare) for each clause of
-    a document with at least two of them: one GROUP BY on the (document, clause) index."""
-    return [(key, count) for key, count in session.execute(
-        select(Comment.clause_key, func.count())
-        .where(Comment.document_id == document_id, Comment.group_id.is_(None),
-               Comment.state != "withdrawn")
-        .group_by(Comment.clause_key).order_by(Comment.clause_key)).all() if count > 1]

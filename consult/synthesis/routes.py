@@ -1,40 +1,37 @@
-"""Drafting desk, synthesis export and answer upload, and the public results page."""
-import tempfile
-from operator import itemgetter
+"""The drafting desk: every comment answered, duplicates grouped, the synthesis workbook
+downloaded and answers typed in Excel uploaded back."""
+from __future__ import annotations
 
-from flask import Blueprint
-from flask import Response as HttpResponse
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
-                   stream_with_context, url_for)
+import tempfile
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from .. import db
 from ..accounts.auth import role_required
+from ..core.consultation import current_consultation
+from ..core.uploads import UploadError, install_view_limits, larger_uploads
 from ..drafts import services as drafts_services
+from ..hearings.records import hearings as consultation_hearings
 from ..i18n import current_lang
 from ..models import Comment, DuplicateGroup
-from ..uploads import UploadError, install_view_limits, larger_uploads
+from . import answers, suggestions
+from . import desk as desk_service
 from . import groups as grouping
-from . import publish as publishing
-from . import services
-from .answers import apply_answers
-from .forms import AnswerForm, AnswersUploadForm, GroupActionForm, PublishForm
-from .rows import COLUMNS, iter_rows
+from .excel_answers import apply_answers
+from .forms import AnswerForm, AnswersUploadForm, GroupActionForm
 from .workbook import export_workbook
 
 bp = Blueprint("synthesis", __name__, url_prefix="/<lang>")
 # ---------------------------------------------------------------- drafting desk and groups
-# Drafters answer every comment (Aarhus Art. 6(8)) and group duplicates; services.py has
-# the rules, groups.py the suggestions.
 
 
 def _desk_documents(session):
     """The documents of the current consultation, and the one chosen by ``?doc=``."""
-    consultation = drafts_services.current_consultation(session)
+    consultation = current_consultation(session)
     documents = drafts_services.documents(session, consultation) if consultation else []
     slug = request.values.get("doc", "")
     chosen = next((d for d in documents if d.slug == slug), None)
@@ -53,11 +50,11 @@ def desk():
     consultation, documents, document = _desk_documents(session)
     if document is None:
         return render_template("synthesis/desk.html", documents=[], document=None)
-    filters = services.clean_filters(request.args)
+    filters = desk_service.clean_filters(request.args)
     page = request.args.get("page", 1, type=int) or 1
-    result = services.desk_page(session, document, filters, page)
+    result = desk_service.desk_page(session, document, filters, page)
     version = document.current_version
-    hearings = drafts_services.hearings(session, consultation) if consultation else []
+    hearings = consultation_hearings(session, consultation) if consultation else []
     query = {k: ("1" if v is True else v) for k, v in filters.items()}
     return render_template("synthesis/desk.html", documents=documents, document=document,
                    version=version, filters=filters, query=query, result=result,
@@ -89,14 +86,14 @@ def answer(comment_id: int):
     elif form.validate_on_submit():
         base = int(form.base_revision.data) if form.base_revision.data else None
         try:
-            services.save_answer(session, comment, form.status.data, form.rationale.data,
+            answers.save_answer(session, comment, form.status.data, form.rationale.data,
                                   form.change.data, current_user, base)
-        except services.AnswerInvalid as invalid:
+        except answers.AnswerInvalid as invalid:
             session.rollback()
             for name, message in invalid.messages.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, message]
             status_code = 422
-        except services.AnswerConflict as clash:
+        except answers.AnswerConflict as clash:
             session.rollback()
             conflict = clash.current
             # Saving again now is a deliberate choice to replace the other's answer.
@@ -106,15 +103,15 @@ def answer(comment_id: int):
             session.commit()
             flash(_("Answer saved."), "success")
             return redirect(url_for("synthesis.answer", comment_id=comment.id))
-        current = services.stored_response(session, comment)
+        current = answers.stored_response(session, comment)
     else:
         status_code = 400
     group_size = (session.scalar(select(func.count()).where(
         Comment.group_id == comment.group_id)) if comment.group_id else 0)
-    next_unanswered = services.next_unanswered(session, comment)
+    next_unanswered = desk_service.next_unanswered(session, comment)
     return render_template("synthesis/desk_answer.html", comment=comment, form=form,
                    current=current, conflict=conflict, group_size=group_size,
-                   history=services.answer_history(session, comment),
+                   history=answers.answer_history(session, comment),
                    next_unanswered=next_unanswered, split_form=GroupActionForm(),
                    version=comment.document.current_version), status_code
 
@@ -130,13 +127,13 @@ def groups():
     clause_key = (request.args.get("clause") or "").strip()[:40] or None
     per_clause = None
     if clause_key is None:
-        per_clause = grouping.clause_counts(session, document.id)
-        if sum(count for _key, count in per_clause) <= grouping.WHOLE_DOCUMENT_LIMIT:
+        per_clause = suggestions.clause_counts(session, document.id)
+        if sum(count for _key, count in per_clause) <= suggestions.WHOLE_DOCUMENT_LIMIT:
             per_clause = None  # small enough to compare every clause at once
     whole = clause_key == "-"  # comments on the whole document, not on one clause
-    suggestions = [] if per_clause else grouping.suggest(
+    found = [] if per_clause else suggestions.suggest(
         session, document.id, None if whole else clause_key, whole_document=whole)
-    shown = suggestions[:100]
+    shown = found[:100]
     ids = [i for s in shown for i in s.comment_ids[:20]]
     by_id = {c.id: c for c in session.scalars(
         select(Comment).where(Comment.id.in_(ids)))} if ids else {}
@@ -151,7 +148,7 @@ def groups():
         selectinload(DuplicateGroup.members), selectinload(DuplicateGroup.response))))
     return render_template("synthesis/groups.html", documents=documents, document=document,
                    version=document.current_version, clause_key=clause_key,
-                   suggestions=shown, suggestion_total=len(suggestions), confirmed=confirmed,
+                   suggestions=shown, suggestion_total=len(found), confirmed=confirmed,
                    per_clause=per_clause, form=GroupActionForm())
 
 
@@ -171,8 +168,8 @@ def group_confirm():
         abort(400)
     ids = [v for v in request.form.getlist("comment") if v.isdigit()]
     try:
-        group, answered_from = services.create_group(session, ids, current_user)
-    except services.GroupRefused as refusal:
+        group, answered_from = grouping.create_group(session, ids, current_user)
+    except grouping.GroupRefused as refusal:
         session.rollback()
         flash(str(refusal), "error")
         return _back_to_groups()
@@ -197,8 +194,8 @@ def group_split(comment_id: int):
         abort(400)
     comment = _comment_or_404(session, comment_id)
     try:
-        services.split_member(session, comment, current_user)
-    except services.GroupRefused as refusal:
+        grouping.split_member(session, comment, current_user)
+    except grouping.GroupRefused as refusal:
         session.rollback()
         flash(str(refusal), "error")
         return _back_to_groups()
@@ -220,8 +217,8 @@ def group_merge():
         flash(_("Choose two existing groups."), "error")
         return _back_to_groups()
     try:
-        group = services.merge_groups(session, int(target), int(source), current_user)
-    except services.GroupRefused as refusal:
+        group = grouping.merge_groups(session, int(target), int(source), current_user)
+    except grouping.GroupRefused as refusal:
         session.rollback()
         flash(str(refusal), "error")
         return _back_to_groups()
@@ -251,7 +248,7 @@ def export():
         abort(404)
     public = request.args.get("public", "") in ("1", "true", "yes")
     # Spooled: small workbooks stay in memory, big ones go to disk, memory stays flat.
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
     export_workbook(session, out, lang=current_lang(), public=public, document_slug=slug)
     out.seek(0)
     name = f"synthesis-{slug or 'all'}-{current_lang()}{'-public' if public else ''}.xlsx"
@@ -278,113 +275,3 @@ def upload_answers():
         else:
             session.commit() if outcome.ok else session.rollback()
     return render_template("synthesis/workbook_answers.html", form=form, outcome=outcome)
-
-
-# ---------------------------------------------------------------- results and publishing
-# Public results (Aarhus Art. 6(9)) and the admin's publish / unpublish buttons.
-
-
-def _consultation_or_404():
-    consultation = drafts_services.current_consultation(db.session())
-    if consultation is None:
-        abort(404)
-    return consultation
-
-
-def _answer_url(comment) -> str | None:
-    """The desk page answering ``comment``, when the desk offers one."""
-    if "synthesis.answer" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("synthesis.answer", comment_id=comment.id)
-    except BuildError:
-        return None
-
-
-@bp.get("/results/")
-def results():
-    """The published synthesis: totals and the documents; until published, when it will be."""
-    session = db.session()
-    consultation = _consultation_or_404()
-    if consultation.results_published_at is None:
-        return render_template("synthesis/results_pending.html", consultation=consultation)
-    return render_template("synthesis/results.html", consultation=consultation,
-                   totals=publishing.totals(session, consultation),
-                   documents=drafts_services.documents(session, consultation))
-
-
-@bp.get("/results/<slug>/")
-def results_document(slug: str):
-    """One document's comments, clause by clause, with answers; a page of ~200 at a time."""
-    session = db.session()
-    consultation = _consultation_or_404()
-    document = drafts_services.document_by_slug(session, slug)
-    if document is None or document.consultation_id != consultation.id:
-        abort(404)
-    if consultation.results_published_at is None:
-        return render_template("synthesis/results_pending.html", consultation=consultation)
-    page = request.args.get("page", 1, type=int)
-    total = publishing.comment_count(session, document)
-    pages = max(1, -(-total // publishing.RESULTS_PER_PAGE))
-    if page < 1 or page > pages:
-        abort(404)
-    comments = publishing.comment_page(session, document, page)
-    return render_template("synthesis/results_document.html", consultation=consultation,
-                   document=document, version=document.current_version, page=page,
-                   pages=pages, total=total, groups=publishing.by_clause(comments),
-                   clauses=publishing.clauses_by_key(session, document, comments),
-                   group_sizes=publishing.group_sizes(session, comments),
-                   index=publishing.clause_index(session, document), publishing=publishing)
-
-
-@bp.get("/results/synthesis.csv")
-def results_csv():
-    """The public synthesis as CSV (UTF-8 with BOM), one row per comment received."""
-    session = db.session()
-    consultation = _consultation_or_404()
-    if consultation.results_published_at is None:
-        abort(404)
-    lang = current_lang()
-    header = [str(label) for _code, label in COLUMNS]
-    cells = itemgetter(*(code for code, _label in COLUMNS))
-    rows = map(cells, iter_rows(session, lang=lang, public=True))
-    response = HttpResponse(stream_with_context(publishing.csv_chunks(header, rows)),
-                             mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="synthesis-{lang}.csv"'
-    return response
-
-
-@bp.route("/results/publish", methods=["GET", "POST"])
-@role_required()
-def publish():
-    """Admin: publish the results, refused while any comment has no answer."""
-    session = db.session()
-    consultation = _consultation_or_404()
-    form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            publishing.publish(session, consultation, current_user)
-        except publishing.PublishRefused as refusal:
-            session.rollback()
-            flash(_("Not published: %(n)d comments have no answer yet. They are listed "
-                            "below.", n=refusal.total), "error")
-        else:
-            session.commit()
-            flash(_("The results are published."), "success")
-        return redirect(url_for("synthesis.publish"))
-    missing, total = publishing.unanswered(session, consultation)
-    return render_template("synthesis/results_publish.html", consultation=consultation, form=form,
-                   unanswered=missing, unanswered_total=total, answer_url=_answer_url)
-
-
-@bp.post("/results/unpublish")
-@role_required()
-def unpublish():
-    """Admin: take the results down, e.g. to correct an answer."""
-    session = db.session()
-    consultation = _consultation_or_404()
-    if PublishForm().validate_on_submit() and consultation.results_published_at is not None:
-        publishing.unpublish(session, consultation, current_user)
-        session.commit()
-        flash(_("The results are no longer public."), "success")
-    return redirect(url_for("synthesis.publish"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -17,12 +16,30 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from ..comments import public as policy
+from ..core.time import local_naive, to_local
+from ..core.vocab import (
+    CATEGORIES,
+    CHANNELS,
+    CONSENTS,
+    GENDERS,
+    HIDE_REASONS,
+    ROLES,
+    STATES,
+    STATUSES,
+)
 from ..i18n import clause_label, pick
-from ..labels import (CATEGORY_LABELS, CHANNEL_LABELS, CONSENT_LABELS, GENDER_LABELS,
-                      HIDE_REASON_LABELS, ROLE_LABELS, STATE_LABELS, STATUS_LABELS)
-from ..models import (Clause, Comment, Document, DocumentVersion, Hearing, Response, Section,
-                      User)
-from ..timeutil import to_local
+from ..models import (
+    Clause,
+    Comment,
+    Consultation,
+    Document,
+    DocumentVersion,
+    Hearing,
+    Response,
+    Section,
+    User,
+)
 
 # The Comments sheet, in the order of the contract (DESIGN.md section 6).
 COLUMNS = [
@@ -76,11 +93,6 @@ class Meta:
     moderation_note: str = ""
 
 
-def local_naive(value: datetime | None) -> datetime | None:
-    """A stored naive-UTC time as a naive Asia/Bishkek time (what a spreadsheet cell holds)."""
-    return to_local(value).replace(tzinfo=None) if value is not None else None
-
-
 def hearing_label(hearing: Hearing, lang: str) -> str:
     """A hearing as a reader names it: city and local date."""
     when = to_local(hearing.starts_at)
@@ -110,9 +122,8 @@ def iter_records(session: Session, *, lang: str, public: bool,
         labels = _Labels(lang)
         if document_slug is not None and not ctx.documents:
             return
-        number = 0
-        for rec in session.execute(_stream_query(ctx).execution_options(yield_per=CHUNK)):
-            number += 1
+        rows = session.execute(_stream_query(ctx).execution_options(yield_per=CHUNK))
+        for number, rec in enumerate(rows, start=1):
             yield _build(rec, number, ctx, labels, public)
 
 
@@ -120,22 +131,17 @@ class _Labels:
     """Every code's label rendered once in the export language (not once per row)."""
 
     def __init__(self, lang: str):
-        def render(mapping):
-            return {code: str(label) for code, label in mapping.items()}
-        self.channel = render(CHANNEL_LABELS)
-        self.category = render(CATEGORY_LABELS)
-        self.gender = render(GENDER_LABELS)
-        self.consent = render(CONSENT_LABELS)
-        self.state = render(STATE_LABELS)
-        self.reason = render(HIDE_REASON_LABELS)
-        self.status = render(STATUS_LABELS)
-        self.role = render(ROLE_LABELS)
+        self.channel = CHANNELS.labels_in(lang)
+        self.category = CATEGORIES.labels_in(lang)
+        self.gender = GENDERS.labels_in(lang)
+        self.consent = CONSENTS.labels_in(lang)
+        self.state = STATES.labels_in(lang)
+        self.reason = HIDE_REASONS.labels_in(lang)
+        self.status = STATUSES.labels_in(lang)
+        self.role = ROLES.labels_in(lang)
         self.yes, self.no = _("yes"), _("no")
         self.whole = _("Whole document")
-        self.withheld_consent = _("[Text withheld: the commenter did not consent to publication]")
-        self.withheld_new = _("[Text withheld: awaiting moderation]")
-        self.withheld_hidden = _("[Text withheld: %(reason)s]")
-        self.number = _("%(category)s #%(number)s")
+        self.withheld = _("[Text withheld: %(reason)s]")
 
 
 class _Context:
@@ -169,6 +175,8 @@ class _Context:
             select(Comment.group_id, func.count()).where(Comment.group_id.is_not(None))
             .group_by(Comment.group_id)).all())
         self.users = {u.id: (u.name, u.role) for u in session.scalars(select(User))}
+        consultation = session.get(Consultation, docs[0].consultation_id) if docs else None
+        self.responding_body = policy.responding_body(consultation, lang)
 
 
 def _stream_query(ctx: _Context):
@@ -194,25 +202,9 @@ def _stream_query(ctx: _Context):
                   Comment.clause_key, Comment.id))
 
 
-def _commenter(rec, labels: _Labels) -> str:
-    """A name only with consent "full"; organisations (not their signatories) may be named."""
-    organisation = rec.organisation if rec.category != "individual" else ""
-    if rec.consent == "full" and rec.author_name:
-        return f"{rec.author_name} ({organisation})" if organisation else rec.author_name
-    who = labels.number % {"category": labels.category.get(rec.category, rec.category),
-                           "number": rec.id}
-    return f"{who} ({organisation})" if organisation else who
-
-
 def _public_text(rec, labels: _Labels) -> str:
-    if rec.state in ("hidden", "withdrawn"):
-        reason = labels.reason.get(rec.hidden_reason) or labels.state[rec.state]
-        return labels.withheld_hidden % {"reason": reason}
-    if rec.state == "new":
-        return labels.withheld_new
-    if rec.consent == "none":
-        return labels.withheld_consent
-    return rec.body
+    reason = policy.withheld_reason(rec)
+    return labels.withheld % {"reason": policy.withheld_label(reason)} if reason else rec.body
 
 
 def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
@@ -223,7 +215,9 @@ def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
     if rec.clause_id is None and rec.clause_key:
         clause_name = clause_label(rec.clause_key)
     responder = ""
-    if responder_id is not None:
+    if responder_id is not None and public:
+        responder = ctx.responding_body  # staff are never named in public
+    elif responder_id is not None:
         name, role = ctx.users.get(responder_id, ("", ""))
         responder = name or labels.role.get(role, "")
     row = {
@@ -241,7 +235,8 @@ def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
         "in_period": labels.yes if rec.in_period else labels.no,
         "category": labels.category.get(rec.category, rec.category),
         "gender": labels.gender.get(rec.gender, rec.gender),
-        "commenter": _commenter(rec, labels),
+        "commenter": policy.commenter(rec, labels.category.get(rec.category, rec.category),
+                                      public=public),
         "consent": labels.consent.get(rec.consent, rec.consent),
         "moderation": labels.state.get(rec.state, rec.state),
         "moderation_reason": labels.reason.get(rec.hidden_reason, ""),

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -27,19 +27,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..config import LANGUAGES, TIMEZONE
+from ..core import languages
+from ..core.spreadsheets import safe_text
+from ..core.time import TIMEZONE, local_naive, utcnow
+from ..core.vocab import CATEGORIES, CHANNELS, GENDERS, HEARING_STATUSES, STATES, STATUSES
 from ..i18n import pick
-from ..labels import (CATEGORY_LABELS, CHANNEL_LABELS, GENDER_LABELS, HEARING_STATUS_LABELS,
-                      STATE_LABELS, STATUS_LABELS)
-from ..models import (CATEGORIES, CHANNELS, GENDERS, STATES, STATUSES, Comment, Consultation,
-                      Document, Hearing)
-from ..timeutil import utcnow
-from .rows import COLUMNS, hearing_label, iter_records, local_naive
+from ..models import Comment, Consultation, Document, Hearing
+from .rows import COLUMNS, hearing_label, iter_records
 
-EXCEL_CELL_LIMIT = 32767
 DATE_FORMAT = "dd.mm.yyyy hh:mm"
-# Text starting with one of these is a formula (or a DDE payload) to Excel and LibreOffice.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Sheet names, in the contract order.
 SHEETS = [
@@ -63,7 +59,6 @@ DATE_COLUMNS = ("received", "responded_at")
 CAREFUL_COLUMNS = frozenset(("document", "clause", "clause_excerpt", "comment", "hearing",
                              "commenter", "rationale", "change", "responded_by",
                              *DATE_COLUMNS))
-RISKY_FIRST = frozenset("=+-@\t\r#")
 BOLD = Font(bold=True)
 
 
@@ -81,29 +76,14 @@ def sheet_titles(lang: str) -> dict[str, str]:
         return {code: sheet_title(label) for code, label in SHEETS}
 
 
-def clean_text(value: str) -> str:
-    """Strip control characters Excel refuses; cut and mark text over the cell limit."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if len(value) > EXCEL_CELL_LIMIT:
-        mark = _(" [cut: %(total)s characters, see the site for the full text]",
-                 total=len(value))
-        value = value[:EXCEL_CELL_LIMIT - len(mark)] + mark
-    return value
-
-
-def cell_value(ws, value):
-    """What to append for ``value``: plain values as they are, risky text as a text cell.
-
-    The one writer for everything people wrote. A string that Excel would take for a
-    formula (or an error code such as ``#N/A``) becomes a cell typed as text, with the
-    quote prefix Excel itself uses for typed-in text, so it is shown and saved as text.
-    """
+def cell_value(ws, value, where: str = ""):
+    """What to append for ``value``: plain values as they are, text by the safe-cell rule
+    (``core.spreadsheets``): cleaned, cut with a marker (``where`` the full text is), and
+    written as a text cell when Excel would take it for a formula or an error value."""
     kind = type(value)
     if kind is str:
-        if ILLEGAL_CHARACTERS_RE.search(value) or len(value) > EXCEL_CELL_LIMIT:
-            value = clean_text(value)
-        if value[:1] in RISKY_FIRST and (value.startswith(FORMULA_STARTS)
-                                         or value in ERROR_CODES):
+        value, as_text = safe_text(value, where)
+        if as_text:
             cell = WriteOnlyCell(ws)
             cell.value = value
             cell.data_type = "s"  # after the value: assigning it re-guesses the type
@@ -227,6 +207,7 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
     # Only columns that can hold people's text (or dates) need the careful writer; numbers
     # and our own labels go straight through, which keeps the export near bare openpyxl.
     careful = [i for i, code in enumerate(codes) if code in CAREFUL_COLUMNS]
+    comment_index = codes.index("comment")
     count = 0
     for row, meta in iter_records(session, lang=lang, public=public,
                                   document_slug=document_slug):
@@ -234,7 +215,8 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
         for i in careful:
             value = values[i]
             if value:
-                values[i] = cell_value(ws, value)
+                values[i] = cell_value(ws, value, _full_text_at(row) if i == comment_index
+                                       else "")
         ws.append(values)
         tally.add(row, meta)
         count += 1
@@ -242,9 +224,10 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
     ws.auto_filter.ref = f"A1:{last}{count + 1}"
     status_col = get_column_letter(codes.index("status") + 1)
     allowed = _allowed_statuses(lang)
+    column = _allowed_column()
     validation = DataValidation(
         type="list", allow_blank=True, showErrorMessage=True,
-        formula1=f"{quote_sheetname(lists_title)}!$F$2:$F${len(allowed) + 1}",
+        formula1=f"{quote_sheetname(lists_title)}!${column}$2:${column}${len(allowed) + 1}",
         error=_("Choose a response status from the list."),
         errorTitle=_("Response status"))
     validation.add(f"{status_col}2:{status_col}{max(count, 1) + 1}")
@@ -252,15 +235,23 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
     return count
 
 
+def _allowed_column() -> str:
+    """The Lists column holding every accepted status label: after the code, one column
+    per language and a blank one."""
+    return get_column_letter(len(languages.codes()) + 3)
+
+
+def _full_text_at(row: dict) -> str:
+    return _("comment %(id)s on the consultation site", id=row["comment_id"])
+
+
 def _allowed_statuses(lang: str) -> list[str]:
     """Status labels in the export language first, then the other languages (no repeats)."""
     values: list[str] = []
-    for language in (lang, *[other for other in LANGUAGES if other != lang]):
-        with force_locale(language):
-            for code in STATUSES:
-                label = str(STATUS_LABELS[code])
-                if label not in values:
-                    values.append(label)
+    for language in languages.fallback(lang):
+        for label in STATUSES.labels_in(language).values():
+            if label not in values:
+                values.append(label)
     return values
 
 
@@ -295,14 +286,14 @@ def _write_about(ws, session, lang, public, document_slug, exported_at, tally, r
                 _("Gender not stated")])
     for hearing in _hearings(session, consultation):
         append(ws, [hearing_label(hearing, lang), pick(hearing.venue, lang)[0],
-                    str(HEARING_STATUS_LABELS.get(hearing.status, hearing.status)),
+                    HEARING_STATUSES.label(hearing.status),
                     hearing.attendance_total, hearing.attendance_women,
                     hearing.attendance_men, hearing.attendance_unstated])
     ws.append([])
     header(ws, [_("Count check"), _("Comments")])
     append(ws, [_("Received"), tally.received])
     for state in ("published", "hidden", "withdrawn", "new"):
-        append(ws, [str(STATE_LABELS[state]), tally.states[state]])
+        append(ws, [STATES.label(state), tally.states[state]])
     holds = (tally.received == sum(tally.states[s] for s in STATES) == received_db)
     append(ws, [_("Received = published + hidden + withdrawn + awaiting moderation"),
                 _("holds") if holds else _("DOES NOT HOLD")])
@@ -320,8 +311,8 @@ def _write_by_clause(ws, tally) -> None:
     ws.column_dimensions["A"].width = 30
     ws.freeze_panes = "A2"
     labels = [_("Document"), _("Clause"), _("Received")]
-    labels += [str(STATUS_LABELS[s]) for s in STATUSES] + [_("Unanswered")]
-    labels += [str(CHANNEL_LABELS[c]) for c in CHANNELS]
+    labels += [STATUSES.label(s) for s in STATUSES] + [_("Unanswered")]
+    labels += [CHANNELS.label(c) for c in CHANNELS]
     header(ws, labels)
     for (document, clause), counts in tally.clauses.items():
         values = [document, clause, counts["received"]]
@@ -337,7 +328,7 @@ def _write_hearings(ws, session, lang, tally) -> None:
     for hearing in session.scalars(select(Hearing).order_by(
             Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)):
         append(ws, [hearing_label(hearing, lang), pick(hearing.venue, lang)[0],
-                    str(HEARING_STATUS_LABELS.get(hearing.status, hearing.status)),
+                    HEARING_STATUSES.label(hearing.status),
                     hearing.attendance_total, hearing.attendance_women, hearing.attendance_men,
                     hearing.attendance_unstated, tally.hearings[hearing.id]])
 
@@ -345,11 +336,11 @@ def _write_hearings(ws, session, lang, tally) -> None:
 def _write_statistics(ws, tally) -> None:
     ws.column_dimensions["A"].width = 40
     tables = [
-        (_("Channel"), [(str(CHANNEL_LABELS[c]), tally.channels[c]) for c in CHANNELS]),
-        (_("Category"), [(str(CATEGORY_LABELS[c]), tally.categories[c]) for c in CATEGORIES]),
-        (_("Gender"), [(str(GENDER_LABELS[g]), tally.genders[g]) for g in GENDERS]),
-        (_("Moderation"), [(str(STATE_LABELS[s]), tally.states[s]) for s in STATES]),
-        (_("Response status"), [(str(STATUS_LABELS[s]), tally.statuses[s]) for s in STATUSES]
+        (_("Channel"), [(CHANNELS.label(c), tally.channels[c]) for c in CHANNELS]),
+        (_("Category"), [(CATEGORIES.label(c), tally.categories[c]) for c in CATEGORIES]),
+        (_("Gender"), [(GENDERS.label(g), tally.genders[g]) for g in GENDERS]),
+        (_("Moderation"), [(STATES.label(s), tally.states[s]) for s in STATES]),
+        (_("Response status"), [(STATUSES.label(s), tally.statuses[s]) for s in STATUSES]
          + [(_("Unanswered"), tally.statuses[""])]),
     ]
     row = 0
@@ -394,20 +385,20 @@ def _write_moderation(ws, tally, public) -> None:
 
 
 def _write_lists(ws, lang) -> None:
-    for letter in "BCDF":
-        ws.column_dimensions[letter].width = 28
-    header(ws, [_("Code"), "Кыргызча", "Русский", "English", "",
+    for index in range(2, len(languages.codes()) + 4):
+        ws.column_dimensions[get_column_letter(index)].width = 28
+    codes = languages.codes()
+    header(ws, [_("Code"), *(languages.name(c) for c in codes), "",
                 _("Response status (any language)")])
-    per_language = {}
-    for language in LANGUAGES:
-        with force_locale(language):
-            per_language[language] = {code: str(STATUS_LABELS[code]) for code in STATUSES}
+    per_language = {language: STATUSES.labels_in(language) for language in codes}
     allowed = _allowed_statuses(lang)
+    width = len(codes) + 3
     for index in range(max(len(STATUSES), len(allowed))):
-        values = [None] * 6
+        values = [None] * width
         if index < len(STATUSES):
-            code = STATUSES[index]
-            values[:4] = [code, *(per_language[language][code] for language in LANGUAGES)]
+            code = STATUSES.codes[index]
+            values[:len(codes) + 1] = [code, *(per_language[language][code]
+                                               for language in codes)]
         if index < len(allowed):
-            values[5] = allowed[index]
+            values[-1] = allowed[index]
         append(ws, values)

@@ -4,10 +4,9 @@ import re
 from playwright.sync_api import expect
 
 from consult import db
-from tests.test_answers_service import add_comment
 
 
-def test_drafter_answers_and_the_receipt_shows_it(page, live_server, sign_in, app,
+def test_drafter_answers_and_the_receipt_shows_it(add_comment, page, live_server, sign_in, app,
                                                    make_document, make_user):
     document = make_document()
     with app.app_context():
@@ -27,7 +26,8 @@ def test_drafter_answers_and_the_receipt_shows_it(page, live_server, sign_in, ap
     card.get_by_role("link", name="Answer", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/en/desk/comments/{comment_id}/$"))
     page.select_option("select[name=status]", "partly-accepted")
-    page.fill("textarea[name=rationale]", "Чаткал өрөөнү 2-пунктка кошулду. / Долина Чаткал добавлена.")
+    page.fill("textarea[name=rationale]",
+              "Чаткал өрөөнү 2-пунктка кошулду. / Долина Чаткал добавлена.")
     # Forgetting the change is refused with a message, and the rationale is kept.
     page.get_by_role("button", name="Save the answer").click()
     expect(page.locator("#change-errors")).to_be_visible()

@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from consult import db
-from consult.comments import services
+from consult.comments import moderation
 from consult.models import Comment
 
 CLAUSE = "/ky/documents/biodiversity-programme-2040/5/"
@@ -18,7 +18,7 @@ def publish_as_moderator(app, browser, live_server, sign_in, make_user, code: st
         with app.app_context():
             session = db.session()
             comment = session.query(Comment).filter_by(receipt_code=code).one()
-            services.publish_comment(session, comment, None)
+            moderation.publish_comment(session, comment, None)
             session.commit()
         return
     make_user("moderator", email="clerk@example.org")

@@ -4,7 +4,6 @@ from sqlalchemy import select
 
 from consult import db
 from consult.models import Comment
-from tests.test_hearings import naryn  # noqa: F401  (fixture)
 
 
 def test_keyboard_only_entry_of_three_comments(page, live_server, sign_in, make_user, app,

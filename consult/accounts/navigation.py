@@ -1,0 +1,16 @@
+"""Staff navigation: (endpoint, label, roles that see it; admins see everything).
+
+The first entry a user may open is where they land after signing in.
+"""
+from flask_babel import lazy_gettext as _l
+
+STAFF_LINKS = (
+    ("comments.queue", _l("Moderation"), ("moderator",)),
+    ("hearings.manage", _l("Hearing records"), ("moderator",)),
+    ("hearings.statistics", _l("Participation"), ("moderator", "drafter")),
+    ("synthesis.desk", _l("Drafting desk"), ("drafter",)),
+    ("accounts.consultation", _l("Consultation settings"), ()),
+    ("publication.publish", _l("Publish results"), ()),
+    ("accounts.users", _l("Users"), ()),
+    ("accounts.audit", _l("Audit log"), ("moderator",)),
+)

@@ -1,0 +1,183 @@
+"""When a cached page changes: decided here, for every worker and every page.
+
+Two mechanisms, both in this module:
+
+1. **The public revision of a document.** ``Document.public_revision`` goes up by itself
+   whenever something a public page shows about the document's comments changes: a
+   comment recorded or edited, its moderation state, its answer, its duplicate group, or
+   the publication of the consultation's results. SQLAlchemy events below watch every
+   flush (and every bulk statement) of those tables, so no caller has to remember it.
+   Cache keys include the revision; a stale page is never served, in any process.
+
+2. **In-process caches**, all made through ``lru()`` (cachetools LRU caches behind a
+   lock: gunicorn's threaded workers share them), so that ``clear_all()`` empties every
+   one in one call (tests do).
+
+``PageCache`` keeps whole anonymous pages, cut where the visitor's CSRF token goes.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from itertools import chain
+
+from cachetools import LRUCache
+from flask import Response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from .models import Comment, Consultation, Document, DuplicateGroup
+from .models import Response as Answer
+
+_MISSING = object()
+
+
+class Cache:
+    """A named LRU cache safe to share between threads."""
+
+    def __init__(self, name: str, maxsize: int):
+        self.name = name
+        self._data: LRUCache = LRUCache(maxsize=maxsize)
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, default=None):
+        with self._lock:
+            value = self._data.get(key, _MISSING)
+        return default if value is _MISSING else value
+
+    def set(self, key: Hashable, value) -> None:
+        with self._lock:
+            self._data[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_registry: dict[str, Cache] = {}
+
+
+def lru(name: str, maxsize: int) -> Cache:
+    """The process's cache called ``name`` (made on first use)."""
+    cache = _registry.get(name)
+    if cache is None:
+        cache = _registry.setdefault(name, Cache(name, maxsize))
+    return cache
+
+
+def clear_all() -> None:
+    """Empty every in-process cache."""
+    for cache in _registry.values():
+        cache.clear()
+
+
+# ---------------------------------------------------------------- public revisions
+
+# What public pages show of a document's comments lives in these tables.
+_WATCHED_TABLES = (Comment.__table__, Answer.__table__, DuplicateGroup.__table__)
+
+
+@event.listens_for(Session, "before_flush")
+def _revise_on_flush(session: Session, _context, _instances) -> None:
+    documents: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, (Comment, DuplicateGroup)):
+            documents.update(_values(obj, "document_id"))
+        elif isinstance(obj, Answer):
+            documents.update(_answer_documents(session, obj))
+        elif isinstance(obj, Consultation) and _changed(obj, "results_published_at"):
+            documents.update(session.scalars(
+                select(Document.id).where(Document.consultation_id == obj.id)))
+    _revise(session, documents, everything=False)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _revise_on_bulk(state) -> None:
+    """Bulk INSERT/UPDATE/DELETE statements bypass the unit of work: revise the documents
+    an insert names, or every document when the statement does not say."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table not in _WATCHED_TABLES:
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    ids = {row.get("document_id") for row in rows if isinstance(row, dict)}
+    if state.is_insert and table is Comment.__table__ and rows and None not in ids:
+        _revise(state.session, ids, everything=False)
+    else:
+        _revise(state.session, set(), everything=True)
+
+
+def _values(obj, name: str) -> set[int]:
+    """The attribute's current value and, if it changed in this flush, its old one."""
+    history = inspect(obj).attrs[name].history
+    return {v for v in chain(history.added, history.unchanged, history.deleted)
+            if v is not None} or ({getattr(obj, name)} - {None})
+
+
+def _changed(obj, name: str) -> bool:
+    return inspect(obj).attrs[name].history.has_changes()
+
+
+def _answer_documents(session: Session, answer: Answer) -> set[int]:
+    if answer.comment_id is not None:
+        return set(session.scalars(select(Comment.document_id)
+                                   .where(Comment.id == answer.comment_id)))
+    if answer.group_id is not None:
+        return set(session.scalars(select(DuplicateGroup.document_id)
+                                   .where(DuplicateGroup.id == answer.group_id)))
+    return set()
+
+
+def _revise(session: Session, documents: set[int], everything: bool) -> None:
+    if not documents and not everything:
+        return
+    statement = update(Document).values(public_revision=Document.public_revision + 1)
+    if not everything:
+        statement = statement.where(Document.id.in_(sorted(documents)))
+    # A Core statement on the session's connection: inside a flush, no autoflush.
+    session.connection().execute(statement.execution_options(synchronize_session=False))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Document) and (everything or obj.id in documents):
+            session.expire(obj, ["public_revision"])
+
+
+# ---------------------------------------------------------------- anonymous pages
+
+class PageCache:
+    """Whole public pages kept per worker for anonymous readers.
+
+    A page's key holds everything it depends on (see the caller); the only per-visitor
+    part is the CSRF token in the comment form: the stored copy is cut where the token
+    stood, and the visitor's own token is put there on the way out.
+    """
+
+    def __init__(self, name: str, size: int):
+        # Kept encoded and cut at the CSRF token: serving a hit is joining three strings.
+        self._pages = lru(name, size)
+
+    def get(self, key: tuple) -> Response | None:
+        """The page for this visitor, or None when it must be rendered."""
+        page = self._pages.get(key)
+        if page is None:
+            return None
+        head, tail = page
+        body = head if tail is None else b"".join((head, generate_csrf().encode(), tail))
+        return Response(body, content_type="text/html; charset=utf-8")
+
+    def put(self, key: tuple, html: str) -> None:
+        """Keep a page rendered for this request, cut where its CSRF token stands."""
+        head, token, tail = html.partition(generate_csrf())
+        self._pages.set(key, (head.encode(), tail.encode()) if token else (html.encode(), None))
+
+
+def cacheable() -> bool:
+    """Whether this request may be answered from, and its page kept in, the cache."""
+    return (request.method == "GET" and not current_user.is_authenticated
+            and "_flashes" not in session)

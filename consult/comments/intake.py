@@ -1,0 +1,223 @@
+"""The one service every channel calls to put a comment into the register.
+
+Online form, fast entry at a hearing, letters and e-mails, hearing kit rows and imported
+form exports are adapters (``consult.intake``): each parses its own input into a
+``NewComment`` and calls ``record_comment``. The rules are here, once:
+
+- the target is a clause of the document's current version, or the whole document;
+- a channel marked ``public`` (the online form) is refused outside the period; every
+  other channel is kept and marked late (Aarhus Art. 6(3), 6(7));
+- codes are checked against ``core.vocab`` and the language against ``core.languages``;
+- invisible control characters are removed from every text (``core.text``);
+- the moderation mode decides whether the comment is public at once;
+- a resubmission (same client and text within a minute) or a re-import (same source
+  reference) returns the comment already stored instead of a second one;
+- every comment recorded is audited.
+
+Flushes; the caller commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..core import languages
+from ..core.text import clean
+from ..core.time import utcnow
+from ..core.vocab import CATEGORIES, CHANNELS, CONSENTS, GENDERS, REGIONS
+from ..models import Clause, Comment, Consultation, Document, User
+
+# A resubmission of the same text by the same client within this window is the same
+# comment (a double click, a reload after a slow answer), not a second one.
+DUPLICATE_WINDOW = timedelta(seconds=60)
+TEXT_LIMITS = {"body": 20_000, "author_name": 200, "organisation": 300, "email": 254}
+
+
+class Refused(ValueError):
+    """The comment was not recorded; the message (translated) says why."""
+
+
+@dataclass
+class NewComment:
+    """A comment as a channel adapter parsed it, before the register's rules apply."""
+    channel: str
+    body: str
+    language: str
+    author_name: str = ""
+    organisation: str = ""
+    category: str = "individual"
+    region: str = ""
+    gender: str = "unstated"
+    email: str = ""
+    consent: str = "anonymous"
+    received_at: datetime | None = None  # default: now
+    hearing_id: int | None = None
+    # Where an imported comment came from (file and row): a re-import adds nothing.
+    source_ref: str | None = None
+    # Who sent an online comment (address and browser): a resubmission adds nothing.
+    client: str = ""
+
+
+@dataclass
+class Target:
+    """What a comment is on: a clause of the document's current version, or (clause None)
+    the whole document."""
+    document: Document
+    clause: Clause | None = None
+
+    @property
+    def clause_key(self) -> str | None:
+        return self.clause.key if self.clause is not None else None
+
+
+@dataclass
+class Recorded:
+    comment: Comment
+    created: bool  # False: the comment was already in the register
+    stripped: bool  # invisible control characters were removed from the text
+
+
+def target_for(session: Session, document: Document, clause_key: str | None) -> Target:
+    """The target named by a clause key in the document's current version; Refused when
+    the version has no such clause."""
+    if not clause_key:
+        return Target(document)
+    clause = session.scalar(select(Clause).where(
+        Clause.version_id == document.current_version_id, Clause.key == clause_key))
+    if clause is None:
+        raise Refused(_("There is no clause %(key)s in this document.", key=clause_key))
+    return Target(document, clause)
+
+
+def submission_key(client: str, document_id: int, clause_key: str | None, body: str) -> str:
+    """A hash naming one client's submission of one text on one clause."""
+    raw = "\x1f".join((client, str(document_id), clause_key or "", body))
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_receipt_code() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _clean_values(new: NewComment) -> tuple[dict, bool]:
+    values, stripped = {}, False
+    for name, limit in TEXT_LIMITS.items():
+        raw = getattr(new, name) or ""
+        # The body is kept exactly as typed; the short fields lose stray spaces.
+        text, removed = clean(raw if name == "body" else raw.strip())
+        if len(text) > limit:
+            raise Refused(_("The text is too long (at most %(n)s characters).", n=limit))
+        values[name] = text
+        stripped = stripped or removed
+    if not values["body"].strip():
+        raise Refused(_("Please write your comment."))
+    return values, stripped
+
+
+def _check_codes(new: NewComment) -> None:
+    checks = ((new.channel, CHANNELS), (new.category, CATEGORIES), (new.gender, GENDERS),
+              (new.consent, CONSENTS))
+    if any(code not in vocabulary for code, vocabulary in checks) or \
+            (new.region and new.region not in REGIONS) or \
+            new.language not in languages.codes():
+        raise Refused(_("A value is not one of those listed."))
+    if CHANNELS.attr(new.channel, "hearing") and new.hearing_id is None:
+        raise Refused(_("A hearing contribution needs its hearing."))
+
+
+def record_comment(session: Session, target: Target, new: NewComment, actor: User | None,
+                   now: datetime | None = None) -> Recorded:
+    """Put one comment into the register (see the module docstring); Refused, storing
+    nothing, when a rule is broken."""
+    return record_comments(session, [(target, new)], actor, now)[0]
+
+
+def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
+                    actor: User | None, now: datetime | None = None) -> list[Recorded]:
+    """``record_comment`` for many comments at once (a hearing kit of 5,000 rows): the
+    same rules for each, checked for all before any is stored, one flush for all."""
+    now = now or utcnow()
+    consultations: dict[int, Consultation] = {}
+    known_refs = _stored_refs(session, [new.source_ref for _t, new in entries])
+    results: list[Recorded | None] = []
+    added: list[Comment] = []
+    for target, new in entries:
+        document = target.document
+        consultation = consultations.get(document.consultation_id)
+        if consultation is None:
+            consultation = consultations[document.consultation_id] = session.get(
+                Consultation, document.consultation_id)
+        received_at = new.received_at or now
+        if CHANNELS.attr(new.channel, "public") and not consultation.is_open(received_at):
+            raise Refused(_("Comments are accepted only during the consultation period. "
+                            "Your comment was not stored."))
+        _check_codes(new)
+        values, stripped = _clean_values(new)
+        earlier = known_refs.get(new.source_ref) if new.source_ref else \
+            _resubmitted(session, target, new.client, values["body"], now)
+        if earlier is not None:
+            results.append(Recorded(earlier, created=False, stripped=stripped))
+            continue
+        comment = Comment(
+            consultation_id=consultation.id, document_id=document.id,
+            version_id=document.current_version_id,
+            clause_id=target.clause.id if target.clause is not None else None,
+            clause_key=target.clause_key, channel=new.channel, hearing_id=new.hearing_id,
+            language=new.language, category=new.category, region=new.region or "",
+            gender=new.gender, consent=new.consent, receipt_code=new_receipt_code(),
+            received_at=received_at, in_period=consultation.in_period(received_at),
+            state="published" if consultation.moderation == "post" else "new",
+            submission_key=(submission_key(new.client, document.id, target.clause_key,
+                                           values["body"]) if new.client else ""),
+            source_ref=new.source_ref, entered_by_id=actor.id if actor is not None else None,
+            created_at=now, updated_at=now, **values)
+        session.add(comment)
+        added.append(comment)
+        if new.source_ref:
+            known_refs[new.source_ref] = comment  # the same row twice in one file
+        results.append(Recorded(comment, created=True, stripped=stripped))
+    session.flush()
+    action = "comment.enter" if actor is not None else "comment.submit"
+    for comment in added:
+        audit.record(session, actor, action, comment, None, snapshot(comment))
+    return results
+
+
+def _stored_refs(session: Session, refs: list[str | None]) -> dict[str, Comment]:
+    wanted = [ref for ref in refs if ref]
+    found: dict[str, Comment] = {}
+    for start in range(0, len(wanted), 1000):
+        for comment in session.scalars(select(Comment).where(
+                Comment.source_ref.in_(wanted[start:start + 1000]))):
+            found[comment.source_ref] = comment
+    return found
+
+
+def _resubmitted(session: Session, target: Target, client: str, body: str,
+                 now: datetime) -> Comment | None:
+    if not client:
+        return None
+    key = submission_key(client, target.document.id, target.clause_key, body)
+    return session.scalar(
+        select(Comment).where(Comment.submission_key == key,
+                              Comment.received_at >= now - DUPLICATE_WINDOW)
+        .order_by(Comment.id).limit(1))
+
+
+SNAPSHOT_FIELDS = ("channel", "clause_key", "hearing_id", "document_id", "language",
+                   "category", "gender", "consent", "state", "in_period")
+
+
+def snapshot(comment: Comment) -> dict:
+    """What the audit log keeps of a comment as recorded or edited (no e-mail address)."""
+    values = {name: getattr(comment, name) for name in SNAPSHOT_FIELDS}
+    values.update(body=comment.body, author_name=comment.author_name,
+                  organisation=comment.organisation)
+    return values

@@ -1,0 +1,305 @@
+"""Uploaded files are hostile until proven otherwise.
+
+Every check here runs before a byte of the upload reaches a parser that could be made to
+do too much work: sizes first, then the zip directory (a workbook is a zip), then the XML
+(entities refused by defusedxml), then rows, capped. Refusals raise :class:`UploadError`
+carrying a translated message; nothing is stored by these functions.
+
+Used by hearing kits, online-form exports and (for the synthesis desk) answer workbooks::
+
+    data = request.files["file"].read()
+    check_xlsx(data)                                  # raises UploadError
+    sheets = read_xlsx(data, sheets=("Comments",))    # {"Comments": [Row(number, values)]}
+    rows = read_csv(data)                             # [Row(number, values)]
+    content_type = check_attachment(data)             # PDF, JPEG or PNG only
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import openpyxl
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+MAX_XLSX_BYTES = 5 * 1024 * 1024
+MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_COLUMNS = 40
+# Zip limits: a 5,000-row kit is about 1 MB of XML, far below these.
+MAX_MEMBERS = 500
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_RATIO = 100
+# XML parts are small in a genuine workbook; their start shows whether a DTD is declared.
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+# C0 control characters other than tab, newline and carriage return (the set openpyxl
+# refuses to write, and which no clerk means to type), plus DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Excel stores a control character in a cell as an escape such as _x0007_, which openpyxl
+# hands back as is.
+CONTROL_ESCAPES = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
+
+ATTACHMENT_TYPES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+class UploadError(ValueError):
+    """An upload refused; ``message`` is translated (str() it in the reader's language)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One non-empty row of an upload: its number as the user sees it, and its values."""
+    number: int
+    values: list
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def clean_text(value: str) -> str:
+    """Strip control characters (they break exports and hide text from reviewers)."""
+    return CONTROL_CHARACTERS.sub("", value)
+
+
+def check_size(data: bytes, limit: int) -> None:
+    """Refuse an empty upload or one over ``limit`` bytes."""
+    if not data:
+        raise UploadError(_l("The file is empty."))
+    if len(data) > limit:
+        raise UploadError(_l("The file is too large (at most %(mb)s MB).",
+                             mb=round(limit / 1024 / 1024, 1)))
+
+
+def check_xlsx(data: bytes, limit: int | None = None,
+               max_uncompressed: int | None = None) -> None:
+    """Check an .xlsx upload before any XML of it is parsed.
+
+    Refuses: over ``limit`` bytes (default MAX_XLSX_BYTES); not a zip; macros
+    (``vbaProject.bin`` or a macro-enabled content type, i.e. .xlsm/.xlsb); too many
+    members, more than ``max_uncompressed`` bytes unpacked (default MAX_UNCOMPRESSED) or a
+    suspicious compression ratio (zip bomb, whatever the limits); a DTD in any XML part
+    (entity attacks). Uploads that are big by nature (a synthesis workbook of every
+    comment) pass larger limits; the ratio check is the same for all.
+    """
+    check_size(data, limit or MAX_XLSX_BYTES)
+    if not data.startswith(b"PK\x03\x04"):
+        raise UploadError(_l("This is not an Excel workbook (.xlsx)."))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UploadError(_l("This is not an Excel workbook (.xlsx).")) from None
+    with archive:
+        _check_members(members, max_uncompressed or MAX_UNCOMPRESSED)
+        names = {m.filename for m in members}
+        if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+            raise UploadError(_l("This is not an Excel workbook (.xlsx)."))
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")):
+                _check_xml_head(archive, member)
+
+
+def _check_members(members: list[zipfile.ZipInfo], max_uncompressed: int) -> None:
+    if len(members) > MAX_MEMBERS:
+        raise UploadError(_l("The workbook has too many parts to be a genuine workbook."))
+    total = 0
+    for member in members:
+        name = member.filename.lower()
+        if name.endswith("vbaproject.bin") or name.endswith(".bin") and "vba" in name:
+            raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
+                                 "file as an ordinary Excel workbook (.xlsx)."))
+        total += member.file_size
+        if member.file_size > 1024 * 1024 and \
+                member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise UploadError(_l("The workbook is compressed suspiciously (a zip bomb?); "
+                                 "it was not opened."))
+    if total > max_uncompressed:
+        raise UploadError(_l("The workbook unpacks to too much data; it was not opened."))
+
+
+def _check_xml_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    with archive.open(member) as fh:
+        head = fh.read(4096)
+    if _DTD.search(head):
+        raise UploadError(_l("The workbook contains XML declarations that are refused "
+                             "(entity definitions); it was not opened."))
+    if (member.filename == "[Content_Types].xml" or member.filename.startswith("xl/")) and (
+            b"macroEnabled" in head or b"vbaProject" in head):
+        raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
+                             "file as an ordinary Excel workbook (.xlsx)."))
+    if member.filename == "[Content_Types].xml":
+        # The whole content-types part is small; a macro type may sit past the first 4 KB.
+        full = archive.read(member)
+        if b"macroEnabled" in full or b"vbaProject" in full:
+            raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
+                                 "file as an ordinary Excel workbook (.xlsx)."))
+
+
+def clean_value(value: Any) -> Any:
+    """A cell value as stored: text without control characters, numbers and dates kept.
+
+    A formula comes back from openpyxl as its text (``=SUM(A1)``): it stays text, it is
+    never evaluated.
+    """
+    if isinstance(value, str):
+        value = CONTROL_ESCAPES.sub(lambda m: chr(int(m.group(1), 16)), value)
+        return clean_text(value).strip()
+    if isinstance(value, (int, float, datetime)) or value is None:
+        return value
+    return clean_text(str(value)).strip()
+
+
+def read_xlsx(data: bytes, sheets: Iterable[str] | None = None, max_rows: int | None = None,
+              max_columns: int = MAX_COLUMNS, limit: int | None = None) -> dict[str, list[Row]]:
+    """The non-empty rows of the named sheets (default: the first), after :func:`check_xlsx`.
+
+    Returns ``{sheet name: [Row]}``; a named sheet missing from the file is absent from the
+    result. Refuses more than ``max_rows`` non-empty rows in a sheet.
+    """
+    assert openpyxl.DEFUSEDXML, "defusedxml must be installed to read uploads"
+    max_rows = max_rows or MAX_ROWS
+    check_xlsx(data, limit or MAX_XLSX_BYTES)
+    try:
+        # data_only=False: a formula's *text* comes back, never a value computed elsewhere;
+        # it is then stored as text. keep_links=False: external links are not followed.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
+                                          keep_links=False)
+    except UploadError:
+        raise
+    except Exception:  # any parser failure (including a refused entity) is a bad file
+        raise UploadError(_l("The workbook could not be read; save it again as .xlsx "
+                             "and retry.")) from None
+    try:
+        wanted = list(sheets) if sheets is not None else workbook.sheetnames[:1]
+        result = {}
+        for name in wanted:
+            if name in workbook.sheetnames:
+                result[name] = _sheet_rows(workbook[name], max_rows, max_columns)
+        return result
+    except UploadError:
+        raise
+    except Exception:
+        raise UploadError(_l("The workbook could not be read; save it again as .xlsx "
+                             "and retry.")) from None
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(sheet, max_rows: int, max_columns: int) -> list[Row]:
+    rows: list[Row] = []
+    seen = 0
+    for number, values in enumerate(sheet.iter_rows(max_col=max_columns, values_only=True),
+                                    start=1):
+        seen += 1
+        if seen > max_rows * 10:  # formatted but empty rows still cost time
+            raise UploadError(_l("The sheet has too many rows (at most %(n)s).", n=max_rows))
+        cleaned = [clean_value(v) for v in values]
+        while cleaned and (cleaned[-1] is None or cleaned[-1] == ""):
+            cleaned.pop()  # read-only sheets pad every row to the widest one
+        if not cleaned:
+            continue
+        if len(rows) >= max_rows:
+            raise UploadError(_l("The sheet has too many rows (at most %(n)s).", n=max_rows))
+        rows.append(Row(number, cleaned))
+    return rows
+
+
+def decode_text(data: bytes) -> str:
+    """Text of a CSV export: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1251,
+    the Windows code page Kyrgyz and Russian offices save in."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1251", errors="replace")
+
+
+def read_csv(data: bytes, max_rows: int | None = None, max_columns: int = MAX_COLUMNS,
+             limit: int | None = None) -> list[Row]:
+    """The non-empty rows of a CSV upload (delimiter , ; or tab guessed), cleaned."""
+    max_rows = max_rows or MAX_ROWS
+    check_size(data, limit or MAX_CSV_BYTES)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UploadError(_l("This is not a CSV text file."))
+    text = decode_text(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[Row] = []
+    try:
+        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), dialect),
+                                         start=1):
+            cleaned = [clean_text(v).strip() for v in values[:max_columns]]
+            if not any(cleaned):
+                continue
+            if len(rows) >= max_rows:
+                raise UploadError(_l("The file has too many rows (at most %(n)s).",
+                                     n=max_rows))
+            rows.append(Row(number, cleaned))
+    except csv.Error:
+        raise UploadError(_l("The CSV file could not be read.")) from None
+    return rows
+
+
+def check_attachment(data: bytes, limit: int | None = None) -> tuple[str, str]:
+    """A scan kept with a record: PDF, JPEG or PNG by its first bytes (the name and the
+    browser's content type prove nothing). Returns ``(content_type, extension)``."""
+    check_size(data, limit or MAX_ATTACHMENT_BYTES)
+    for magic, content_type, extension in ATTACHMENT_TYPES:
+        if data.startswith(magic):
+            return content_type, extension
+    raise UploadError(_l("Only PDF, JPEG or PNG files are accepted."))
+
+
+# ------------------------------------------------------------------ larger bodies, per view
+#
+# The app-wide MAX_CONTENT_LENGTH stays small: every form (a citizen's comment, a sign-in)
+# refuses a large body before reading it. A view that takes big files by nature names the
+# config key of its own limit; the limit is set on the request before anything reads the
+# body (CSRF and the NUL-byte check read the form in before_request hooks).
+
+def larger_uploads(config_key: str):
+    """View decorator (under ``@bp.route``): this view accepts request bodies up to
+    ``app.config[config_key]`` bytes instead of MAX_CONTENT_LENGTH."""
+    def decorate(view):
+        view.upload_limit_key = config_key
+        return view
+    return decorate
+
+
+def _raise_view_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "upload_limit_key", None)
+    if key is not None:
+        request.max_content_length = current_app.config[key]
+
+
+def install_view_limits(app) -> None:
+    """Run the per-view limit first among the app's before_request hooks (once)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    if _raise_view_limit not in hooks:
+        hooks.insert(0, _raise_view_limit)

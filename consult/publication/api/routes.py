@@ -1,0 +1,147 @@
+"""Open-data JSON API under /api/v1/: public, read-only, paginated, described by openapi.json.
+
+What is listed: documents and their versions with every text; comments that went through
+moderation (in their public form; comments awaiting moderation are not listed); answers
+only once the consultation's results are published, so the API never shows what the
+results page does not; hearings with attendance.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, request, url_for
+from flask_babel import gettext as _
+
+from ... import db
+from ...core.vocab import CHANNELS
+from ..results import totals as result_totals
+from . import openapi, serialize, services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.after_request
+def _open_data_headers(response):
+    # Open data: any site may read it from a browser; nothing here depends on cookies.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.setdefault("Cache-Control", "public, max-age=60")
+    return response
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not low <= int(raw) <= high:
+        abort(400, _("The parameter %(name)s must be a whole number from %(low)d to %(high)d.",
+                     name=name, low=low, high=high))
+    return int(raw)
+
+
+def _page(query, to_json, endpoint: str, **args) -> dict:
+    """Run ``query`` for the requested page; the envelope with total and links."""
+    page = _int_arg("page", 1, 1, services.MAX_PAGE)
+    per_page = _int_arg("per_page", services.DEFAULT_PER_PAGE, 1, services.MAX_PER_PAGE)
+    session = db.session()
+    total = session.scalar(services.count(query)) or 0
+    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+    last = max(1, -(-total // per_page))
+
+    def link(number: int) -> str:
+        return url_for(endpoint, page=number, per_page=per_page, _external=True, **args)
+    return {"data": [to_json(item) for item in items], "total": total, "page": page,
+            "per_page": per_page,
+            "links": {"self": link(page), "first": link(1), "last": link(last),
+                      "prev": link(min(page - 1, last)) if page > 1 else None,
+                      "next": link(page + 1) if page < last else None}}
+
+
+@bp.get("/")
+def index():
+    """Where to start: the collections and the API description."""
+    return {"documents": url_for("api.documents", _external=True),
+            "comments": url_for("api.comments", _external=True),
+            "hearings": url_for("api.hearings", _external=True),
+            "results": url_for("api.results", _external=True),
+            "openapi": url_for("api.openapi", _external=True)}
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return openapi.document(url_for("api.index", _external=True).rstrip("/"))
+
+
+@bp.get("/documents")
+def documents():
+    """Every document put to consultation, with its versions."""
+    return _page(services.documents_query(), serialize.document, "api.documents")
+
+
+def _document_or_404(slug: str):
+    found = services.document_by_slug(db.session(), slug)
+    if found is None:
+        abort(404, _("No document has this slug."))
+    return found
+
+
+@bp.get("/documents/<slug>")
+def document(slug: str):
+    """One document with its versions."""
+    return serialize.document(_document_or_404(slug))
+
+
+@bp.get("/documents/<slug>/versions/<int:number>")
+def version(slug: str, number: int):
+    """One version of a document: sections and clauses, html and plain text per language."""
+    found = _document_or_404(slug)
+    item = next((v for v in found.versions if v.number == number), None)
+    if item is None:
+        abort(404, _("This document has no version with this number."))
+    return serialize.version(found, item)
+
+
+@bp.get("/comments")
+def comments():
+    """Comments in their public form, oldest first; filters: document, clause, channel."""
+    args = {name: request.args[name] for name in ("document", "clause", "channel")
+            if request.args.get(name)}
+    if args.get("channel") and args["channel"] not in CHANNELS:
+        abort(400, _("Unknown channel."))
+    document = _document_or_404(args["document"]) if "document" in args else None
+    where = services.comment_filters(document, args.get("clause"), args.get("channel"))
+    answered = services.consultations_with_answers(db.session())
+    return _page(services.comments_query(where),
+                 lambda c: serialize.comment(c, c.consultation_id in answered),
+                 "api.comments", **args)
+
+
+@bp.get("/comments/<int:comment_id>")
+def comment(comment_id: int):
+    """One comment in its public form."""
+    session = db.session()
+    item = services.listed_comment(session, comment_id)
+    if item is None:
+        abort(404, _("No public comment has this number."))
+    return serialize.comment(item, item.consultation_id in
+                             services.consultations_with_answers(session))
+
+
+@bp.get("/hearings")
+def hearings():
+    """Public hearings with their status and attendance by gender and category."""
+    return _page(services.hearings_query(), serialize.hearing, "api.hearings")
+
+
+@bp.get("/results")
+def results():
+    """Whether the results are published, and the totals once they are."""
+    session = db.session()
+    consultation = services.results_consultation(session)
+    if consultation is None:
+        return {"published_at": None, "totals": None}
+    totals = result_totals(session, consultation)
+    return {"published_at": serialize.when(consultation.results_published_at),
+            "totals": {"received": totals.received,
+                       "by_status": {k: v for k, v in totals.by_status.items() if k},
+                       "by_channel": totals.by_channel, "by_state": totals.by_state,
+                       "by_hearing": [{"hearing": h.slug if h else None, "comments": n}
+                                      for h, n in totals.by_hearing]}}

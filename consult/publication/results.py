@@ -1,0 +1,208 @@
+"""Publishing the synthesis: the completeness rule, the totals and the pages of results.
+
+Aarhus Art. 6(8)/6(9): the outcome is made public with the reasons for it, so results
+go out only once every comment received (any channel, hidden ones included) has an
+answer. What the public may see of each comment is ``comments.public``'s to decide.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from .. import audit
+from ..cache import lru
+from ..core.time import iso_local, utcnow
+from ..models import Clause, Comment, Consultation, Document, DuplicateGroup, Hearing, User
+from ..synthesis.answers import effective_status, joined
+
+RESULTS_PER_PAGE = 200
+
+
+class PublishRefused(Exception):
+    """Publishing was refused: ``unanswered`` lists (some of) the comments without answer."""
+
+    def __init__(self, unanswered: list[Comment], total: int):
+        super().__init__(f"{total} comments have no answer")
+        self.unanswered = unanswered
+        self.total = total
+
+
+
+def unanswered(session: Session, consultation: Consultation,
+               limit: int | None = 500) -> tuple[list[Comment], int]:
+    """Comments of ``consultation`` without an answer (first ``limit``), and how many."""
+    own, grp, status = effective_status()
+    where = and_(Comment.consultation_id == consultation.id, status.is_(None))
+    total = session.scalar(joined(select(func.count()).select_from(Comment), own, grp)
+                           .where(where)) or 0
+    if not total:
+        return [], 0
+    query = (joined(select(Comment), own, grp).where(where)
+             .options(selectinload(Comment.document).selectinload(Document.current_version))
+             .order_by(Comment.document_id, Comment.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query)), total
+
+
+def publish(session: Session, consultation: Consultation, actor: User | None) -> None:
+    """Publish the results now; refused (PublishRefused) while any comment has no answer."""
+    missing, total = unanswered(session, consultation)
+    if total:
+        raise PublishRefused(missing, total)
+    before = {"results_published_at": iso_local(consultation.results_published_at)}
+    consultation.results_published_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "results.publish", consultation, before,
+                 {"results_published_at": iso_local(consultation.results_published_at)})
+
+
+def unpublish(session: Session, consultation: Consultation, actor: User | None) -> None:
+    """Withdraw published results, e.g. to correct an answer; audited."""
+    before = {"results_published_at": iso_local(consultation.results_published_at)}
+    consultation.results_published_at = None
+    session.flush()
+    audit.record(session, actor, "results.unpublish", consultation, before,
+                 {"results_published_at": None})
+
+
+
+
+
+# ---------------------------------------------------------------- totals and pages
+
+@dataclass
+class Totals:
+    received: int
+    by_status: dict[str | None, int]   # None: no answer yet
+    by_channel: dict[str, int]
+    by_state: dict[str, int]
+    by_hearing: list[tuple[Hearing | None, int]]  # None: comments not made at a hearing
+    by_document: dict[int, int]
+
+
+# Counts by (status, channel, state, hearing, document), keyed by what they depend on:
+# an answer or moderation change revises a document, a new comment raises the highest id.
+_counts_cache = lru("results.counts", 8)
+
+
+def _counts(session: Session, consultation: Consultation) -> list:
+    mine = Comment.consultation_id == consultation.id
+    key = (consultation.id, consultation.results_published_at,
+           session.scalar(select(func.sum(Document.public_revision))
+                          .where(Document.consultation_id == consultation.id)),
+           session.scalar(select(func.max(Comment.id)).where(mine)))
+    counts = _counts_cache.get(key)
+    if counts is None:
+        own, grp, status = effective_status()
+        columns = (status, Comment.channel, Comment.state, Comment.hearing_id,
+                   Comment.document_id)
+        # One pass over the comments, however many there are; the rest is in Python.
+        counts = [tuple(row) for row in session.execute(
+            joined(select(*columns, func.count()).select_from(Comment), own, grp)
+            .where(mine).group_by(*columns))]
+        _counts_cache.set(key, counts)
+    return counts
+
+
+def totals(session: Session, consultation: Consultation) -> Totals:
+    """Counts of every comment received, by answer status, channel, state, hearing, document."""
+    by: list[Counter] = [Counter() for _ in range(5)]
+    for *values, count in _counts(session, consultation):
+        for counter, value in zip(by, values, strict=True):
+            counter[value] += count
+    by_status, by_channel, by_state, by_hearing_ids, by_document = by
+    hearings = {h.id: h for h in session.scalars(
+        select(Hearing).where(Hearing.id.in_([k for k in by_hearing_ids if k is not None])))}
+    by_hearing = sorted(
+        ((hearings.get(k) if k is not None else None, n) for k, n in by_hearing_ids.items()),
+        key=lambda item: (item[0] is None, item[0].starts_at or datetime.max if item[0] else 0,
+                          item[0].id if item[0] else 0))
+    return Totals(received=sum(by_state.values()), by_status=dict(by_status),
+                  by_channel=dict(by_channel), by_state=dict(by_state),
+                  by_hearing=by_hearing, by_document=dict(by_document))
+
+
+def _clause_order(document: Document):
+    """Join and ORDER BY that list a document's comments clause by clause.
+
+    Whole-document comments first, then clauses in the current version's order, then
+    keys the current version no longer has. Ordering by key (not by the clause row of
+    the version commented on) keeps a clause's comments together across versions.
+    """
+    clause = aliased(Clause)
+    on = and_(clause.version_id == document.current_version_id, clause.key == Comment.clause_key)
+    rank = case((Comment.clause_key.is_(None), 0), (clause.id.is_not(None), 1), else_=2)
+    return clause, on, (rank, clause.position, Comment.clause_key)
+
+
+def comment_count(session: Session, document: Document) -> int:
+    """How many comments the document received (all states)."""
+    return session.scalar(select(func.count()).select_from(Comment)
+                          .where(Comment.document_id == document.id)) or 0
+
+
+def comment_page(session: Session, document: Document, page: int,
+                 per_page: int = RESULTS_PER_PAGE) -> list[Comment]:
+    """One page (from 1) of the document's comments (all states), clause by clause."""
+    clause, on, order = _clause_order(document)
+    comments = list(session.scalars(
+        select(Comment).outerjoin(clause, on).where(Comment.document_id == document.id)
+        .order_by(*order, Comment.id).offset((page - 1) * per_page).limit(per_page)
+        .options(selectinload(Comment.response), selectinload(Comment.hearing),
+                 selectinload(Comment.group).selectinload(DuplicateGroup.response))))
+    return comments
+
+
+def group_sizes(session: Session, comments: Iterable[Comment]) -> dict[int, int]:
+    """Members per duplicate group, for the groups among ``comments``."""
+    ids = {c.group_id for c in comments if c.group_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Comment.group_id, func.count())
+                           .where(Comment.group_id.in_(ids)).group_by(Comment.group_id))
+    return dict(rows.all())
+
+
+def clause_index(session: Session, document: Document,
+                 per_page: int = RESULTS_PER_PAGE) -> list[tuple[str | None, int, int]]:
+    """(clause key, comments, page it starts on) in the order comment_page lists them."""
+    clause, on, order = _clause_order(document)
+    rows = session.execute(
+        select(Comment.clause_key, func.count()).outerjoin(clause, on)
+        .where(Comment.document_id == document.id)
+        .group_by(Comment.clause_key, clause.id, clause.position).order_by(*order))
+    index, seen = [], 0
+    for key, count in rows:
+        index.append((key, count, seen // per_page + 1))
+        seen += count
+    return index
+
+
+
+def by_clause(entries: Iterable[tuple]) -> list[tuple[str | None, list[tuple]]]:
+    """Consecutive entries of a page (a public comment first in each) grouped by clause
+    key, order kept."""
+    groups: list[tuple[str | None, list[tuple]]] = []
+    for entry in entries:
+        key = entry[0].clause_key
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(entry)
+        else:
+            groups.append((key, [entry]))
+    return groups
+
+
+def clauses_by_key(session: Session, document: Document,
+                   comments: Iterable[Comment]) -> dict[str, Clause]:
+    """The current version's clauses for the keys among ``comments``."""
+    keys = {c.clause_key for c in comments if c.clause_key}
+    if not keys:
+        return {}
+    return {c.key: c for c in session.scalars(select(Clause).where(
+        Clause.version_id == document.current_version_id, Clause.key.in_(keys)))}

@@ -1,0 +1,123 @@
+"""The public results (Aarhus Art. 6(9)), their CSV, and the admin's publish buttons."""
+from __future__ import annotations
+
+from operator import itemgetter
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask import Response as HttpResponse
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import db
+from ..accounts.auth import role_required
+from ..comments.public import public_form
+from ..core.paging import Page, page_number
+from ..core.spreadsheets import csv_chunks
+from ..drafts import services as drafts_services
+from ..i18n import current_lang
+from ..synthesis.rows import COLUMNS, iter_rows
+from ..views import consultation_or_404
+from . import results as publishing
+from .forms import PublishForm
+
+bp = Blueprint("publication", __name__, url_prefix="/<lang>")
+
+
+@bp.get("/results/")
+def results():
+    """The published synthesis: totals and the documents; until published, when it will be."""
+    session = db.session()
+    consultation = consultation_or_404()
+    if consultation.results_published_at is None:
+        return render_template("publication/results_pending.html", consultation=consultation)
+    return render_template("publication/results.html", consultation=consultation,
+                           totals=publishing.totals(session, consultation),
+                           documents=drafts_services.documents(session, consultation))
+
+
+@bp.get("/results/<slug>/")
+def results_document(slug: str):
+    """One document's comments, clause by clause, with answers; a page of ~200 at a time."""
+    session = db.session()
+    consultation = consultation_or_404()
+    document = drafts_services.document_by_slug(session, slug)
+    if document is None or document.consultation_id != consultation.id:
+        abort(404)
+    if consultation.results_published_at is None:
+        return render_template("publication/results_pending.html", consultation=consultation)
+    number = page_number(request.args.get("page"))
+    total = publishing.comment_count(session, document)
+    page = Page(number or 0, publishing.RESULTS_PER_PAGE, total)
+    if not page.exists:
+        abort(404)
+    comments = publishing.comment_page(session, document, page.number)
+    entries = [(public_form(c), c.answer, c.hearing) for c in comments]
+    return render_template(
+        "publication/results_document.html", consultation=consultation, document=document,
+        version=document.current_version, page=page, total=total,
+        groups=publishing.by_clause(entries),
+        clauses=publishing.clauses_by_key(session, document, comments),
+        group_sizes=publishing.group_sizes(session, comments),
+        index=publishing.clause_index(session, document))
+
+
+@bp.get("/results/synthesis.csv")
+def results_csv():
+    """The public synthesis as CSV (UTF-8 with BOM), one row per comment received."""
+    session = db.session()
+    consultation = consultation_or_404()
+    if consultation.results_published_at is None:
+        abort(404)
+    lang = current_lang()
+    header = [str(label) for _code, label in COLUMNS]
+    cells = itemgetter(*(code for code, _label in COLUMNS))
+    rows = map(cells, iter_rows(session, lang=lang, public=True))
+    response = HttpResponse(stream_with_context(csv_chunks(header, rows)),
+                            content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="synthesis-{lang}.csv"'
+    return response
+
+
+@bp.route("/results/publish", methods=["GET", "POST"])
+@role_required()
+def publish():
+    """Admin: publish the results, refused while any comment has no answer."""
+    session = db.session()
+    consultation = consultation_or_404()
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            publishing.publish(session, consultation, current_user)
+        except publishing.PublishRefused as refusal:
+            session.rollback()
+            flash(_("Not published: %(n)d comments have no answer yet. They are listed "
+                    "below.", n=refusal.total), "error")
+        else:
+            session.commit()
+            flash(_("The results are published."), "success")
+        return redirect(url_for("publication.publish"))
+    missing, total = publishing.unanswered(session, consultation)
+    return render_template("publication/results_publish.html", consultation=consultation,
+                           form=form, unanswered=missing, unanswered_total=total)
+
+
+@bp.post("/results/unpublish")
+@role_required()
+def unpublish():
+    """Admin: take the results down, e.g. to correct an answer."""
+    session = db.session()
+    consultation = consultation_or_404()
+    if PublishForm().validate_on_submit() and consultation.results_published_at is not None:
+        publishing.unpublish(session, consultation, current_user)
+        session.commit()
+        flash(_("The results are no longer public."), "success")
+    return redirect(url_for("publication.publish"))
