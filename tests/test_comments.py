@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +11,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from consult.comments import moderation
+from consult.comments.intake import Refused
 from consult.core.text import clean as strip_controls
 from consult.core.time import utcnow
 from consult.models import AuditEvent, Clause, Comment, Consultation, Document
@@ -213,6 +214,39 @@ def test_closed_period_refuses_server_side(client, session, make_document, shift
     assert response.status_code == 403
     assert "only during the consultation period" in response.get_data(as_text=True)
     assert count(session) == 0
+
+
+def test_the_exact_closing_instant_is_outside_the_period(session, make_document,
+                                                         submit_online):
+    """Aarhus Art. 6(3): a comment sent at 18:00:00 to a period closing at 18:00 is late.
+    The opening instant is inside."""
+    make_document()
+    consultation = session.scalar(select(Consultation))
+    opens, closes = datetime(2025, 6, 1, 3, 0), datetime(2025, 7, 15, 12, 0)
+    consultation.opens_at, consultation.closes_at = opens, closes
+    session.commit()
+    clause = session.scalar(select(Clause).where(Clause.key == "1"))
+    for at, accepted in ((opens - timedelta(microseconds=1), False), (opens, True),
+                         (closes - timedelta(microseconds=1), True), (closes, False)):
+        if accepted:
+            submit_online(session, clause, form(body=f"At {at}"), now=at)
+        else:
+            with pytest.raises(Refused):
+                submit_online(session, clause, form(body=f"At {at}"), now=at)
+        session.rollback()
+    assert consultation.is_open(closes - timedelta(microseconds=1))
+    assert not consultation.is_open(closes) and consultation.is_open(opens)
+
+
+def test_closing_time_passed_by_a_second_refuses_the_post(client, session, make_document):
+    make_document()
+    consultation = session.scalar(select(Consultation))
+    consultation.opens_at = utcnow() - timedelta(days=30)
+    consultation.closes_at = utcnow()
+    session.commit()
+    response = post(client)
+    assert response.status_code == 403 and count(session) == 0
+    assert "only during the consultation period" in response.get_data(as_text=True)
 
 
 def test_period_not_set_refuses(client, session, make_document):

@@ -3,6 +3,8 @@ import of an online-form export, through HTTP and the command line."""
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
 from datetime import datetime
 
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from consult import db
+from consult.intake.form_export import pending_folder
 from consult.models import AuditEvent, ImportBatch
 
 KIT_ROWS = [
@@ -274,3 +277,21 @@ def test_form_export_upload_refuses_hostile_files(client, login, naryn):
     assert response.status_code == 200 and b"not an Excel workbook" in response.data
     assert client.get("/en/hearings/form-import/" + "0" * 64).status_code == 404
     assert client.get("/en/hearings/form-import/../../secret_key").status_code == 404
+
+
+def test_uploads_never_imported_are_swept_after_a_day(client, login, app, naryn):
+    """An export uploaded and abandoned at the mapping step does not stay on disk."""
+    folder = pending_folder(app.instance_path)
+    stale = folder / ("0" * 64 + ".csv")
+    stale.write_text("old upload")
+    day_old = time.time() - 25 * 3600
+    os.utime(stale, (day_old, day_old))
+    fresh = folder / ("1" * 64 + ".csv")
+    fresh.write_text("recent upload")
+    login("moderator")
+    response = client.post("/en/hearings/form-import", data={
+        "file": (io.BytesIO(EXPORT.encode("utf-8-sig")), "export.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert not stale.exists() and fresh.exists()
+    fresh.unlink()

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select, update
 
+from consult.models import Comment, Consultation
 from consult.synthesis.workbook import cell_value, export_workbook
 from tests.conftest import SECRET_EMAIL
 
@@ -163,11 +167,58 @@ def test_public_variant_leaks_no_hidden_text_or_notes(session, record):
     assert "insults a named official" in repr(sheet_rows(internal["Moderation"]))
 
 
-def test_sheet_names_and_headers_in_the_export_language(session, record, app):
+@pytest.mark.parametrize("lang, sheets, headers, labels", [
+    ("ru", ["О файле", "Комментарии", "По пунктам", "Слушания", "Статистика", "Модерация",
+            "Списки"],
+     ["ID комментария", "Комментарий", "Результат рассмотрения",
+      "Дата поступления (Asia/Bishkek)"],
+     {"Опубликован", "Скрыт", "Принято", "Не принято"}),
+    ("ky", ["Файл жөнүндө", "Пикирлер", "Пункттар боюнча", "Коомдук угуулар", "Статистика",
+            "Модерация", "Тизмелер"],
+     ["Пикирдин ID", "Пикир", "Кароонун жыйынтыгы", "Келип түшкөн убакыт (Asia/Bishkek)"],
+     {"Жарыяланды", "Жашырылды", "Кабыл алынды", "Кабыл алынган жок"}),
+])
+def test_sheet_names_headers_and_labels_in_the_export_language(session, record, lang, sheets,
+                                                               headers, labels):
+    wb, _summary = export(session, lang=lang)
+    assert wb.sheetnames == sheets
+    header = [cell.value for cell in wb.worksheets[1][1]]
+    assert set(headers) <= set(header)
+    # Every sheet but Lists (which offers the statuses in every language to type in).
+    values = {str(v) for sheet in wb.worksheets[:-1]
+              for row in sheet.iter_rows(values_only=True) for v in row if v is not None}
+    assert labels <= values
+    assert not {"Published", "Hidden", "Accepted", "Not accepted"} & values
+
+
+def test_cover_states_the_time_zone_and_the_period_in_bishkek_time(session, record):
+    consultation = session.scalar(select(Consultation))
+    consultation.opens_at = datetime(2025, 6, 1, 3, 0)     # 09:00 in Bishkek
+    consultation.closes_at = datetime(2025, 7, 15, 12, 0)  # 18:00 in Bishkek
+    session.commit()
     wb, _summary = export(session, lang="ru")
-    assert len(wb.sheetnames) == 7
-    comments = wb.worksheets[1]
-    assert comments.max_row == 11
+    about = {row[0]: row[1:] for row in sheet_rows(wb.worksheets[0]) if row and row[0]}
+    assert about["Часовой пояс для всего времени"][0] == "Asia/Bishkek"
+    assert about["Начало периода"][0] == datetime(2025, 6, 1, 9, 0)
+    assert about["Окончание периода"][0] == datetime(2025, 7, 15, 18, 0)
+    cell = next(c for row in wb.worksheets[0].iter_rows() for c in row
+                if c.value == datetime(2025, 6, 1, 9, 0))
+    assert cell.number_format == "dd.mm.yyyy hh:mm"
+
+
+def test_a_count_that_does_not_add_up_is_flagged_and_fails_the_command(
+        runner, session, record, tmp_path):
+    """A comment in no known moderation state breaks received = published + hidden +
+    withdrawn + awaiting moderation: the cover says so and the command fails."""
+    stray = record["comments"]["online"]
+    session.execute(update(Comment).where(Comment.id == stray.id).values(state="limbo"))
+    session.commit()
+    wb, summary = export(session, lang="en")
+    assert not summary.check_holds
+    cells = [v for row in sheet_rows(wb.worksheets[0]) for v in row]
+    assert "DOES NOT HOLD" in cells and "holds" not in cells
+    result = runner.invoke(args=["export-synthesis", "--out", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 1 and "DOES NOT HOLD" in result.output
 
 
 def test_cli_export_writes_the_file_and_prints_the_check(runner, record, tmp_path, session):

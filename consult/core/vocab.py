@@ -192,11 +192,12 @@ HEARING_STATUSES = _vocab(
     ("held", _l("Held")),
     ("cancelled", _l("Cancelled")),
 )
-# Files kept with a hearing record (staff only, never public).
+# Files kept with a hearing record (staff only, never public). ``personal``: holds people's
+# names and signatures, for those who keep the hearing records only.
 HEARING_FILE_KINDS = _vocab(
     "hearing_file",
     ("minutes", _l("Signed minutes")),
-    ("sign-in", _l("Sign-in sheet")),
+    ("sign-in", _l("Sign-in sheet"), {"personal": True}),
     ("other", _l("Other")),
 )
 

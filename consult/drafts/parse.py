@@ -381,13 +381,12 @@ def _table(block, lineno, path, problems, doc, section, open_clause, keyed):
 
 # ---------------------------------------------------------------- several languages
 
-PRIMARY_ORDER = ("ky", "ru", "en")
-
-
 def merge(files: list[ParsedFile]) -> MergedDocument:
-    """Join the language files of one document, refusing any disagreement."""
+    """Join the language files of one document, refusing any disagreement. The first in
+    the languages' fallback order is the primary text the others are compared with."""
     problems: list[Problem] = []
-    files = sorted(files, key=lambda f: PRIMARY_ORDER.index(f.language))
+    order = languages.codes()
+    files = sorted(files, key=lambda f: order.index(f.language))
     primary = files[0]
     by_lang: dict[str, ParsedFile] = {}
     for f in files:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..core import languages
 from ..core.time import to_local
 from ..core.uploads import check_attachment, sha256
 from ..models import Comment, Consultation, Hearing, HearingFile, User
@@ -39,7 +40,9 @@ def _snapshot(obj, names) -> dict:
 
 
 def _slug(session: Session, values: dict) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", (values["city"].get("en") or "hearing").lower()).strip("-")
+    # Latin letters make a readable address: the English name when there is one.
+    city = languages.pick(values["city"], "en")[0] or "hearing"
+    base = re.sub(r"[^a-z0-9]+", "-", city.lower()).strip("-")
     if values.get("starts_at"):
         base += "-" + to_local(values["starts_at"]).strftime("%Y-%m-%d")
     slug, n = base or "hearing", 1

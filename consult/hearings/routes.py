@@ -28,7 +28,7 @@ from ..core import languages
 from ..core.consultation import current_consultation
 from ..core.time import from_local, to_local
 from ..core.uploads import UploadError
-from ..core.vocab import CATEGORIES
+from ..core.vocab import CATEGORIES, HEARING_FILE_KINDS
 from ..drafts import services as draft_services
 from ..i18n import current_lang
 from ..intake import hearing_entry
@@ -180,10 +180,13 @@ def record(hearing_id: int):
 @bp.get("/hearings/<int:hearing_id>/files/<int:file_id>")
 @role_required("moderator", "drafter")
 def download_file(hearing_id: int, file_id: int):
-    """A kept scan, for staff only."""
+    """A kept scan, for staff only; a sign-in sheet (people's names and signatures) only
+    for those who keep the hearing records."""
     item = db.session().get(HearingFile, file_id)
     if item is None or item.hearing_id != hearing_id:
         abort(404)
+    if HEARING_FILE_KINDS.attr(item.kind, "personal") and not current_user.has_role("moderator"):
+        abort(403)
     return send_file(BytesIO(item.data), mimetype=item.content_type, as_attachment=True,
                      download_name=item.filename)
 
