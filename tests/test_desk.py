@@ -152,7 +152,7 @@ def test_answer_form_shows_validation_errors_and_stores_nothing(client, login, d
                                   "change": "", "base_revision": ""})
     html = page.get_data(as_text=True)
     assert page.status_code == 422
-    assert 'id="rationale-errors"' in html and 'id="change-errors"' in html
+    assert 'id="rationale-error"' in html and 'id="change-error"' in html
     assert "needs a rationale" in html
     page = client.post(url, data={"status": "approved", "rationale": "x", "change": "y"})
     assert page.status_code == 422 and "Unknown response status." in page.get_data(as_text=True)
@@ -203,7 +203,7 @@ def test_desk_pages_follow_document_order_across_clauses(add_comment, desk, sess
     seen = []
     for page in (1, 2, 3, 4):
         result = desk_page(session, document, {}, page, per_page=3)
-        assert (result.total, result.pages, result.page) == (9, 3, min(page, 3))
+        assert (result.total, result.page.pages, result.page.number) == (9, 3, min(page, 3))
         if page <= 3:
             seen += [comment.id for comment, *_rest in result.rows]
     assert seen == expected

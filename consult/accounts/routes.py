@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from .. import db
 from ..core.consultation import current_consultation, set_moderation, set_period
+from ..core.paging import Page, page_number
 from ..core.time import to_local
 from ..core.vocab import ROLES
 from ..models import User
@@ -196,10 +197,12 @@ def audit():
     form.object_type.choices = [("", _("All"))] + [
         (name, name) for name in services.audit_object_types(session)]
     action = (form.action.data or "").strip() if form.validate() else ""
-    page = max(request.args.get("page", 1, type=int), 1)
-    events, total = services.audit_events(session, action, form.object_type.data or "", page)
-    pages = max((total + services.AUDIT_PAGE_SIZE - 1) // services.AUDIT_PAGE_SIZE, 1)
+    number = page_number(request.args.get("page"))
+    if number is None:
+        abort(404)
+    events, total = services.audit_events(session, action, form.object_type.data or "", number)
     filters = {k: v for k, v in (("action", action), ("object_type", form.object_type.data))
                if v}
     return render_template("accounts/audit.html", form=form, events=events, total=total,
-                           page=page, pages=pages, filters=filters, compact_json=compact_json)
+                           page=Page(number, services.AUDIT_PAGE_SIZE, total), filters=filters,
+                           compact_json=compact_json)

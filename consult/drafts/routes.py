@@ -20,7 +20,7 @@ from ..comments.forms import CommentForm
 from ..comments.intake import Refused, target_for
 from ..core import languages
 from ..core.consultation import current_consultation
-from ..core.paging import page_number
+from ..core.paging import Page, page_number
 from ..core.period import phase
 from ..core.time import utcnow
 from ..extensions import csrf
@@ -201,12 +201,13 @@ def published_html(document, clause_key: str | None, page: int = 1) -> Markup:
            clause_key, current_lang(), page)
     html = _published.get(key)
     if html is None:
-        comments = public.published_comments(
-            db.session(), document.id, clause_key, limit=COMMENTS_PER_PAGE + 1,
-            offset=(page - 1) * COMMENTS_PER_PAGE)
-        html = Markup(render_template(
-            "comments/_published.html", comments=comments[:COMMENTS_PER_PAGE], page=page,
-            older=len(comments) > COMMENTS_PER_PAGE))
+        session = db.session()
+        total = public.published_counts(session, document.id).get(clause_key, 0)
+        shown = Page(page, COMMENTS_PER_PAGE, total)
+        comments = public.published_comments(session, document.id, clause_key,
+                                             limit=COMMENTS_PER_PAGE, offset=shown.offset)
+        html = Markup(render_template("comments/_published.html", comments=comments,
+                                      page=shown))
         _published.set(key, html)
     return html
 

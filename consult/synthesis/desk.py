@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..core.paging import Page
 from ..core.vocab import CATEGORIES, CHANNELS, STATUSES
 from ..models import Clause, Comment, Document, Response
 from .answers import effective_status
@@ -22,8 +23,7 @@ class DeskPage:
     rows: list  # (comment, own response, group response, group size)
     total: int  # comments matching the filters
     counts: dict  # the document's total / answered / unanswered
-    page: int
-    pages: int
+    page: Page
 
 
 def _desk_query(document: Document, filters: dict):
@@ -136,9 +136,8 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
         query.with_only_columns(Comment.clause_key, func.count())
         .group_by(Comment.clause_key)).all())
     total = sum(per_clause.values())
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    skip, wanted, ids = (page - 1) * per_page, per_page, []
+    shown = Page(page, per_page, total).clamped()
+    skip, wanted, ids = shown.offset, per_page, []
     for key in _clause_order(session, document, per_clause):
         count = per_clause[key]
         if skip >= count:
@@ -167,6 +166,6 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
     for comment_id in ids:
         c = comments[comment_id]
         rows.append((c, own.get(c.id), grp.get(c.group_id), sizes.get(c.group_id, 0)))
-    return DeskPage(rows=rows, total=total, page=page, pages=pages,
+    return DeskPage(rows=rows, total=total, page=shown,
                     counts=document_counts(session, document))
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from .. import db
 from ..accounts.auth import role_required
 from ..core.consultation import current_consultation
+from ..core.paging import page_number
 from ..core.uploads import UploadError, install_view_limits, larger_uploads
 from ..drafts import services as drafts_services
 from ..hearings.records import hearings as consultation_hearings
@@ -51,7 +52,7 @@ def desk():
     if document is None:
         return render_template("synthesis/desk.html", documents=[], document=None)
     filters = desk_service.clean_filters(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page")) or 1
     result = desk_service.desk_page(session, document, filters, page)
     version = document.current_version
     hearings = consultation_hearings(session, consultation) if consultation else []

@@ -30,7 +30,7 @@ def test_drafter_answers_and_the_receipt_shows_it(add_comment, page, live_server
               "Чаткал өрөөнү 2-пунктка кошулду. / Долина Чаткал добавлена.")
     # Forgetting the change is refused with a message, and the rationale is kept.
     page.get_by_role("button", name="Save the answer").click()
-    expect(page.locator("#change-errors")).to_be_visible()
+    expect(page.locator("#change-error")).to_be_visible()
     expect(page.locator("textarea[name=rationale]")).to_have_value(re.compile("Чаткал"))
     page.fill("textarea[name=change]", "Clause 2: the Chatkal valley added.")
     page.get_by_role("button", name="Save the answer").click()

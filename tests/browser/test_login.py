@@ -27,5 +27,5 @@ def test_wrong_password_shows_the_generic_error(page, live_server, make_user, si
     sign_in(page, "drafter@example.org", password="not the password", lang="ky",
             expect_success=False)
     expect(page).to_have_url(re.compile(r"/ky/login$"))
-    expect(page.locator(".field-error")).to_be_visible()
+    expect(page.locator("#password-error")).to_be_visible()
     expect(page.locator("nav.staff")).to_have_count(0)
