@@ -44,11 +44,11 @@ def prepare(database_url: str) -> list[str]:
     from sqlalchemy import select
 
     from consult import create_app, db
-    from consult.consultations import set_period
+    from consult.core.consultation import set_period
     from consult.drafts.load import import_paths
-    from consult.drafts.services import current_consultation
+    from consult.core.consultation import current_consultation
     from consult.models import Base, Clause, Document
-    from consult.timeutil import utcnow
+    from consult.core.time import utcnow
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
     Base.metadata.create_all(app.extensions["consult.engine"])

@@ -81,7 +81,7 @@ def main() -> None:
     from consult import db
     from consult.accounts.services import save_user
     from consult.models import Comment, Document, Hearing
-    from consult.synthesis import groups
+    from consult.synthesis import suggestions as groups
 
     start = time.perf_counter()
     app = built_app(args.comments)

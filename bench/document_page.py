@@ -73,7 +73,7 @@ def prepare(folder: Path, database_url: str, on_document: int) -> None:
     from consult import create_app, db
     from consult.drafts.load import import_paths
     from consult.models import Base, Clause, Comment, Document
-    from consult.timeutil import utcnow
+    from consult.core.time import utcnow
 
     drafts = folder / "drafts" / SLUG
     drafts.mkdir(parents=True)

@@ -37,7 +37,8 @@ def main() -> int:
     from flask import g
 
     from consult.drafts.load import import_paths
-    from consult.hearings import services
+    from consult.hearings.kit import kit_workbook
+    from consult.intake.kit import import_kit
     from consult.hearings.schedule import load_schedule
     with app.test_request_context("/en/"):
         g.lang = "en"
@@ -46,7 +47,7 @@ def main() -> int:
         load_schedule(session, ROOT / "drafts" / "hearings.json")
         session.commit()
         hearing = session.scalars(select(Hearing)).first()
-        template = services.kit_workbook(session, hearing, "en")
+        template = kit_workbook(session, hearing, "en")
         workbook = openpyxl.load_workbook(io.BytesIO(template))
         clauses = [row[:2] for row in workbook["Clauses"].iter_rows(min_row=2, values_only=True)]
         sheet = workbook["Comments"]
@@ -64,13 +65,13 @@ def main() -> int:
         # Timed run, without tracing (tracemalloc itself slows Python down severalfold).
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
-        outcome = services.import_kit(session, hearings[0], data, "bench.xlsx", actor=None)
+        outcome = import_kit(session, hearings[0], data, "bench.xlsx", actor=None)
         session.commit()
         seconds = time.perf_counter() - started
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         # Memory run: the same file for another hearing (all rows new again), traced.
         tracemalloc.start()
-        traced = services.import_kit(session, hearings[1], data, "bench.xlsx", actor=None)
+        traced = import_kit(session, hearings[1], data, "bench.xlsx", actor=None)
         session.commit()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -33,7 +33,7 @@ def build(app, total: int) -> None:
 
     from consult import db
     from consult.drafts.load import import_paths
-    from consult.drafts.services import current_consultation
+    from consult.core.consultation import current_consultation
     from consult.models import (
         CHANNELS,
         Clause,
@@ -43,7 +43,7 @@ def build(app, total: int) -> None:
         Hearing,
         Response,
     )
-    from consult.timeutil import utcnow
+    from consult.core.time import utcnow
 
     with app.app_context():
         session = db.session()
@@ -133,9 +133,9 @@ def main() -> None:
     from sqlalchemy import select
 
     from consult import db
-    from consult.drafts.services import current_consultation
+    from consult.core.consultation import current_consultation
     from consult.models import Document
-    from consult.synthesis import publish
+    from consult.publication import results as publish
 
     app = built_app(args.comments)
 

@@ -211,7 +211,7 @@ def import_answers(db_path: str, filled: str) -> dict:
 
     from consult import db
     from consult.models import User
-    from consult.synthesis.answers import apply_answers
+    from consult.synthesis.excel_answers import apply_answers
     app = app_for(db_path)
     data = Path(filled).read_bytes()
     with app.app_context():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -142,12 +142,14 @@ def record_comment(session: Session, target: Target, new: NewComment, actor: Use
 def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
                     actor: User | None, now: datetime | None = None) -> list[Recorded]:
     """``record_comment`` for many comments at once (a hearing kit of 5,000 rows): the
-    same rules for each, checked for all before any is stored, one flush for all."""
+    same rules for each, checked for all before any is stored; then one INSERT for all
+    and one audit event per comment, written together."""
     now = now or utcnow()
     consultations: dict[int, Consultation] = {}
-    known_refs = _stored_refs(session, [new.source_ref for _t, new in entries])
-    results: list[Recorded | None] = []
-    added: list[Comment] = []
+    known: dict[str, Comment | int] = dict(
+        _stored_refs(session, [new.source_ref for _t, new in entries]))
+    rows: list[dict] = []
+    found: list[tuple[Comment | int, bool, bool]] = []  # (comment or row index, created, stripped)
     for target, new in entries:
         document = target.document
         consultation = consultations.get(document.consultation_id)
@@ -160,12 +162,15 @@ def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
                             "Your comment was not stored."))
         _check_codes(new)
         values, stripped = _clean_values(new)
-        earlier = known_refs.get(new.source_ref) if new.source_ref else \
+        earlier = known.get(new.source_ref) if new.source_ref else \
             _resubmitted(session, target, new.client, values["body"], now)
         if earlier is not None:
-            results.append(Recorded(earlier, created=False, stripped=stripped))
+            found.append((earlier, False, stripped))
             continue
-        comment = Comment(
+        if new.source_ref:
+            known[new.source_ref] = len(rows)  # the same row twice in one file
+        found.append((len(rows), True, stripped))
+        rows.append(dict(
             consultation_id=consultation.id, document_id=document.id,
             version_id=document.current_version_id,
             clause_id=target.clause.id if target.clause is not None else None,
@@ -177,17 +182,27 @@ def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
             submission_key=(submission_key(new.client, document.id, target.clause_key,
                                            values["body"]) if new.client else ""),
             source_ref=new.source_ref, entered_by_id=actor.id if actor is not None else None,
-            created_at=now, updated_at=now, **values)
-        session.add(comment)
-        added.append(comment)
-        if new.source_ref:
-            known_refs[new.source_ref] = comment  # the same row twice in one file
-        results.append(Recorded(comment, created=True, stripped=stripped))
-    session.flush()
-    action = "comment.enter" if actor is not None else "comment.submit"
-    for comment in added:
-        audit.record(session, actor, action, comment, None, snapshot(comment))
-    return results
+            hidden_reason="", moderation_note="", created_at=now, updated_at=now, **values))
+    comments = _insert(session, rows, actor)
+    return [Recorded(comments[item] if isinstance(item, int) else item, created, stripped)
+            for item, created, stripped in found]
+
+
+def _insert(session: Session, rows: list[dict], actor: User | None) -> list[Comment]:
+    """Insert ``rows`` in one statement; audit each; return the comments in row order."""
+    if not rows:
+        return []
+    ids = session.execute(insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
+                          rows).scalars().all()
+    audit.record_many(session, actor, "comment.enter" if actor is not None else
+                      "comment.submit", Comment.__tablename__,
+                      [(comment_id, None, snapshot(row)) for comment_id, row in zip(
+                          ids, rows, strict=True)])
+    loaded = {}
+    for start in range(0, len(ids), 1000):
+        loaded.update((c.id, c) for c in session.scalars(
+            select(Comment).where(Comment.id.in_(ids[start:start + 1000]))))
+    return [loaded[comment_id] for comment_id in ids]
 
 
 def _stored_refs(session: Session, refs: list[str | None]) -> dict[str, Comment]:
@@ -215,9 +230,8 @@ SNAPSHOT_FIELDS = ("channel", "clause_key", "hearing_id", "document_id", "langua
                    "category", "gender", "consent", "state", "in_period")
 
 
-def snapshot(comment: Comment) -> dict:
+def snapshot(comment: Comment | dict) -> dict:
     """What the audit log keeps of a comment as recorded or edited (no e-mail address)."""
-    values = {name: getattr(comment, name) for name in SNAPSHOT_FIELDS}
-    values.update(body=comment.body, author_name=comment.author_name,
-                  organisation=comment.organisation)
-    return values
+    get = comment.get if isinstance(comment, dict) else comment.__getattribute__
+    return {name: get(name) for name in (*SNAPSHOT_FIELDS, "body", "author_name",
+                                         "organisation")}
