@@ -103,7 +103,6 @@ def prepare(folder: Path, database_url: str, on_document: int) -> None:
                 "receipt_code": secrets.token_urlsafe(16), "received_at": now,
                 "moderated_at": now})
         session.execute(insert(Comment), rows)
-        document.bump()
         session.commit()
     app.extensions["consult.engine"].dispose()
 
