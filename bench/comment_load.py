@@ -44,11 +44,10 @@ def prepare(database_url: str) -> list[str]:
     from sqlalchemy import select
 
     from consult import create_app, db
-    from consult.core.consultation import set_period
-    from consult.drafts.load import import_paths
-    from consult.core.consultation import current_consultation
-    from consult.models import Base, Clause, Document
+    from consult.core.consultation import current_consultation, set_period
     from consult.core.time import utcnow
+    from consult.drafts.load import import_paths
+    from consult.models import Base, Clause, Document
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
     Base.metadata.create_all(app.extensions["consult.engine"])

@@ -71,9 +71,9 @@ def prepare(folder: Path, database_url: str, on_document: int) -> None:
     from sqlalchemy import insert, select
 
     from consult import create_app, db
+    from consult.core.time import utcnow
     from consult.drafts.load import import_paths
     from consult.models import Base, Clause, Comment, Document
-    from consult.core.time import utcnow
 
     drafts = folder / "drafts" / SLUG
     drafts.mkdir(parents=True)

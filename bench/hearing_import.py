@@ -38,8 +38,8 @@ def main() -> int:
 
     from consult.drafts.load import import_paths
     from consult.hearings.kit import kit_workbook
-    from consult.intake.kit import import_kit
     from consult.hearings.schedule import load_schedule
+    from consult.intake.kit import import_kit
     with app.test_request_context("/en/"):
         g.lang = "en"
         session = db.session()

@@ -32,10 +32,11 @@ def build(app, total: int) -> None:
     from sqlalchemy import insert, select
 
     from consult import db
-    from consult.drafts.load import import_paths
     from consult.core.consultation import current_consultation
+    from consult.core.time import utcnow
+    from consult.core.vocab import CHANNELS
+    from consult.drafts.load import import_paths
     from consult.models import (
-        CHANNELS,
         Clause,
         Comment,
         Document,
@@ -43,7 +44,6 @@ def build(app, total: int) -> None:
         Hearing,
         Response,
     )
-    from consult.core.time import utcnow
 
     with app.app_context():
         session = db.session()
@@ -69,7 +69,7 @@ def build(app, total: int) -> None:
             rows.append(dict(
                 consultation_id=consultation.id, document_id=doc_id, version_id=version_id,
                 clause_id=clause_id, clause_key=key,
-                channel="hearing-oral" if hearing else CHANNELS[n % 2 * 3],
+                channel="hearing-oral" if hearing else CHANNELS.codes[n % 2 * 3],
                 hearing_id=hearing, language="ru", body=f"Comment number {n} " * 5,
                 author_name=f"Person {n}", consent=("full", "anonymous", "none")[n % 3],
                 email=f"person{n}@example.org", receipt_code=secrets.token_hex(8),

@@ -15,6 +15,7 @@ def create_app(config=None) -> Flask:
     from .accounts.routes import bp as accounts_bp
     from .comments.public import withheld_label
     from .comments.routes import bp as comments_bp
+    from .core.paging import IdConverter
     from .drafts.routes import bp as drafts_bp
     from .extensions import csrf, login_manager
     from .hearings.routes import bp as hearings_bp
@@ -26,6 +27,8 @@ def create_app(config=None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 instance_path=str(ROOT / "instance"))
     app.config.from_mapping(settings.load(app.instance_path, config))
+    # Every <int:...> in a URL is an id the database can hold (routes are built with it).
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

@@ -164,7 +164,7 @@ def load_hearings(path):
               help="the SQLite file to create (an existing one is replaced)")
 def demo(port, no_serve, path):
     """Fresh SQLite database with the drafts, hearings and demo users; then serve it."""
-    app = demonstration.make_app(path)
+    app = demonstration.make_app(path, port)
     accounts = demonstration.prepare(app, passwords={role: secrets.token_urlsafe(9)
                                                      for role in ROLES})
     click.echo(f"demo database: {path}")

@@ -43,6 +43,10 @@ def load(instance_path: str, overrides=None) -> dict:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         "BEHIND_PROXY": env.get("BEHIND_PROXY", "") == "1",
+        # How many proxies stand in front (their forwarded headers are believed), and the
+        # addresses they connect from: anyone else's forwarded headers are ignored.
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "1")),
+        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES", "127.0.0.1,::1"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",

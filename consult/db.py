@@ -6,6 +6,7 @@ command boundary commits.
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from alembic import command
@@ -67,6 +68,16 @@ def session() -> Session:
 
 def engine() -> Engine:
     return current_app.extensions["consult.engine"]
+
+
+def discard_session() -> None:
+    """Drop the current session after the database failed mid-request (its connection is
+    invalidated; the next request gets a fresh one from the pool)."""
+    s = g.pop("db_session", None)
+    if s is not None:
+        # The connection is already gone: nothing of it is worth an error of its own.
+        with contextlib.suppress(Exception):
+            s.invalidate()
 
 
 def _close_session(_exc):

@@ -19,12 +19,14 @@ DEMO_ACCOUNTS = (("admin@example.org", "admin"), ("moderator@example.org", "mode
                  ("drafter@example.org", "drafter"))
 
 
-def make_app(path: Path) -> Flask:
-    """An application on a new, empty SQLite file at ``path`` (an old one is replaced)."""
+def make_app(path: Path, port: int) -> Flask:
+    """An application on a new, empty SQLite file at ``path`` (an old one is replaced),
+    printing QR codes and handouts for the address it is served at."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return create_app({"DATABASE_URL": f"sqlite:///{path}"})
+    return create_app({"DATABASE_URL": f"sqlite:///{path}",
+                       "PUBLIC_URL": f"http://127.0.0.1:{port}"})
 
 
 def prepare(app: Flask, passwords: dict[str, str]) -> list[tuple[str, str, str]]:

@@ -60,15 +60,24 @@ def _root():
     return redirect(url_for("drafts.notice", lang=lang))
 
 
+# Query parameters a page's address may carry into another language. Anything else a
+# visitor adds (``_external``, ``_scheme``, ``_method``, a view argument such as ``slug``)
+# would be read by url_for as an instruction: it is dropped.
+KEPT_QUERY = frozenset(("page", "compare", "version", "doc", "state", "clause", "channel",
+                        "hearing", "category", "status", "unanswered", "document", "public",
+                        "action", "object_type"))
+
+
 def switch_language_url(lang: str) -> str:
-    """The current page in another language, query string kept."""
+    """The current page in another language: the endpoint's own arguments and the
+    query parameters of ``KEPT_QUERY``, nothing else."""
     if request.endpoint is None or request.url_rule is None or not \
             current_app.url_map.is_endpoint_expecting(request.endpoint, "lang"):
         return url_for("drafts.notice", lang=lang)
-    args = dict(request.view_args or {})
-    args.update(request.args.to_dict())
-    args["lang"] = lang
-    return url_for(request.endpoint, **args)
+    own = request.url_rule.arguments
+    query = {name: value for name, value in request.args.items()
+             if name in KEPT_QUERY and name not in own}
+    return url_for(request.endpoint, **{**query, **(request.view_args or {}), "lang": lang})
 
 
 def pick(texts: dict | None, lang: str | None = None) -> tuple[str, str]:

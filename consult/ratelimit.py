@@ -27,7 +27,13 @@ EXTENSION = "consult.ratelimit"
 
 
 def init_app(app: Flask) -> None:
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    if uri.startswith("memory://") and not app.testing:
+        app.logger.warning(
+            "rate limits are counted per process (RATELIMIT_STORAGE_URI=memory://): with "
+            "several workers a client gets the limits once per worker; set "
+            "RATELIMIT_STORAGE_URI=redis://... to share them")
+    storage = storage_from_string(uri)
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
 
 

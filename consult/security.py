@@ -1,8 +1,16 @@
-"""Security headers, refusal of NUL bytes, and readable error pages."""
-from flask import Flask, render_template, request
+"""Security headers, refusal of NUL bytes, redirects kept on this site, and readable error
+pages (a 503 with Retry-After while the database is away)."""
+from ipaddress import ip_address, ip_network
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db
 
 # No inline scripts or styles anywhere: pages work without JavaScript, and the few
 # scripts that improve them are files served by the app itself.
@@ -30,16 +38,57 @@ ERROR_HINTS = {
 }
 
 
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: the one check of every address
+    a form or a link asks to be sent back to (no open redirects)."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    # Browsers drop tabs and line breaks from addresses: "/\t/evil.example" is "//evil...".
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    return target
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("BEHIND_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["PROXY_COUNT"],
+                                       app.config["TRUSTED_PROXIES"])
     app.before_request(_refuse_nul_bytes)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _error_page)
+    for error in DATABASE_AWAY:
+        app.register_error_handler(error, _database_away)
+
+
+class TrustedProxyFix:
+    """Forwarded headers believed only from the configured proxies (by address), and only
+    as many hops as there are proxies: a client reaching the app server directly cannot
+    pose as another address by sending X-Forwarded-For. The Host header is never taken
+    from X-Forwarded-Host (the proxy passes the real Host)."""
+
+    def __init__(self, app, count: int, trusted: str):
+        self.app = app
+        self.fixed = ProxyFix(app, x_for=count, x_proto=count, x_host=0, x_port=0)
+        self.networks = [ip_network(item.strip(), strict=False)
+                         for item in trusted.split(",") if item.strip()]
+
+    def __call__(self, environ, start_response):
+        try:
+            peer = ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            peer = None
+        if peer is not None and any(peer in network for network in self.networks):
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)
 
 
 def _refuse_nul_bytes():
     # A NUL byte is never part of legitimate text and some databases reject it mid-insert.
+    if "\x00" in request.path:
+        raise BadRequest(_l("The address contains a NUL character, which is not allowed."))
     for values in (request.args, request.form):
         for value in values.values():
             if "\x00" in value:
@@ -67,3 +116,20 @@ def _error_page(error: HTTPException):
         detail = ""  # werkzeug's English default: the translated hint says it instead
     return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, error.name),
                            hint=ERROR_HINTS.get(code, ""), detail=detail), code, headers
+
+
+# The database cannot be reached (down, restarting, connections cut): a readable page that
+# says to come back, never a 500. It is rendered without touching the database.
+DATABASE_AWAY = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+RETRY_AFTER = 30
+
+
+def _database_away(error):
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    db.discard_session()
+    headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+    if request.path.startswith("/api/"):
+        return {"error": "Service Unavailable", "status": 503,
+                "detail": str(_l("The database cannot be reached just now. Try again in a "
+                                 "minute."))}, 503, headers
+    return render_template("errors/unavailable.html", retry_after=RETRY_AFTER), 503, headers

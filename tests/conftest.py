@@ -74,6 +74,7 @@ def app(database_url, tmp_path_factory):
         "COMMENT_RATE_LIMIT": "10000 per minute",
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "SERVER_NAME": None,
+        "PUBLIC_URL": "https://consult.example.org",
     })
     Base.metadata.create_all(app.extensions["consult.engine"])
     yield app
@@ -287,7 +288,7 @@ def login(client, make_user):
     def sign_in(role: str = "moderator") -> int:
         user_id = make_user(role)
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = str(user_id)
+            flask_session["_user_id"] = f"{user_id}.1"  # User.get_id(): id and session version
             flask_session["_fresh"] = True
         return user_id
     return sign_in

@@ -19,10 +19,18 @@ def init_app(app) -> None:
     login_manager.user_loader(load_user)
 
 
-def load_user(user_id: str) -> User | None:
-    # A deactivated account loses its open sessions at once, not at their next sign-in.
-    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The account a session belongs to, if that session is still valid: the account is
+    active and its session version unchanged since sign-in (sign-out, a new password and
+    deactivation end every session, copied cookies included)."""
+    user_id, _, version = (session_id or "").partition(".")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()
+            and len(user_id) < 10 and len(version) < 10):
+        return None
+    user = db.session().get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
 
 
 def role_required(*roles: str):

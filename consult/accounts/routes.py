@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from ..core.time import to_local
 from ..core.vocab import ROLES
 from ..models import User
 from ..ratelimit import limit
+from ..security import safe_next
 from . import services
 from .auth import role_required
 from .forms import ActiveForm, AuditFilterForm, LoginForm, RoleForm, SettingsForm, UserForm
@@ -23,18 +23,6 @@ from .navigation import STAFF_LINKS
 bp = Blueprint("accounts", __name__, url_prefix="/<lang>")
 
 # ------------------------------------------------------------------ signing in and out
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
-        return None
-    if any(ord(ch) < 32 for ch in target):
-        return None
-    return target
-
 
 def _landing() -> str:
     """The first staff page the signed-in user may open, else the notice."""
@@ -69,7 +57,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so no other site can sign staff out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign staff out); every
+    session of the account ends, a copied cookie too."""
+    if current_user.is_authenticated:
+        session = db.session()
+        services.sign_out(session, current_user._get_current_object())
+        session.commit()
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("drafts.notice"))

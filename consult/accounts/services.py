@@ -107,6 +107,15 @@ class _UnknownAccount:
     id = None
 
 
+def sign_out(session: Session, user: User) -> None:
+    """End every session of ``user`` (audited)."""
+    before = {"session_version": user.session_version}
+    user.end_sessions()
+    session.flush()
+    audit.record(session, user, "logout", user, before,
+                 {"session_version": user.session_version})
+
+
 # ------------------------------------------------------------------ managing accounts
 
 class AccountError(ValueError):

@@ -11,7 +11,8 @@ form exports are adapters (``consult.intake``): each parses its own input into a
 - invisible control characters are removed from every text (``core.text``);
 - the moderation mode decides whether the comment is public at once;
 - a resubmission (same client and text within a minute) or a re-import (same source
-  reference) returns the comment already stored instead of a second one;
+  reference) returns the comment already stored instead of a second one, however close
+  the two requests are (unique keys, not a read then an insert);
 - every comment recorded is audited.
 
 Flushes; the caller commits.
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -32,7 +34,7 @@ from ..core import languages
 from ..core.text import clean
 from ..core.time import utcnow
 from ..core.vocab import CATEGORIES, CHANNELS, CONSENTS, GENDERS, REGIONS
-from ..models import Clause, Comment, Consultation, Document, User
+from ..models import Clause, Comment, Consultation, Document, SubmissionClaim, User
 
 # A resubmission of the same text by the same client within this window is the same
 # comment (a double click, a reload after a slow answer), not a second one.
@@ -143,13 +145,35 @@ def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
                     actor: User | None, now: datetime | None = None) -> list[Recorded]:
     """``record_comment`` for many comments at once (a hearing kit of 5,000 rows): the
     same rules for each, checked for all before any is stored; then one INSERT for all
-    and one audit event per comment, written together."""
+    and one audit event per comment, written together.
+
+    Two requests storing the same comment at the same instant (a double click; two clerks
+    uploading one kit) race on a unique key; the loser's attempt is rolled back and made
+    again, and then finds the winner's comment."""
     now = now or utcnow()
+    for _attempt in range(MAX_ATTEMPTS - 1):
+        try:
+            return _record(session, entries, actor, now)
+        except _Raced:
+            continue
+    return _record(session, entries, actor, now)
+
+
+MAX_ATTEMPTS = 3
+
+
+class _Raced(Exception):
+    """Another transaction stored the same comment between our check and our insert."""
+
+
+def _record(session: Session, entries: list[tuple[Target, NewComment]], actor: User | None,
+            now: datetime) -> list[Recorded]:
     consultations: dict[int, Consultation] = {}
     known: dict[str, Comment | int] = dict(
         _stored_refs(session, [new.source_ref for _t, new in entries]))
     rows: list[dict] = []
-    found: list[tuple[Comment | int, bool, bool]] = []  # (comment or row index, created, stripped)
+    claims: dict[int, tuple[str, bool]] = {}  # row index -> (claim key, a stale one exists)
+    found: list[tuple[Comment | int, bool, bool]] = []  # (comment or row, created, stripped)
     for target, new in entries:
         document = target.document
         consultation = consultations.get(document.consultation_id)
@@ -162,13 +186,19 @@ def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
                             "Your comment was not stored."))
         _check_codes(new)
         values, stripped = _clean_values(new)
-        earlier = known.get(new.source_ref) if new.source_ref else \
-            _resubmitted(session, target, new.client, values["body"], now)
-        if earlier is not None:
-            found.append((earlier, False, stripped))
+        key = submission_key(new.client, document.id, target.clause_key, values["body"]) \
+            if new.client else ""
+        claim = _claim(session, key) if key else None
+        if new.source_ref and new.source_ref in known:
+            found.append((known[new.source_ref], False, stripped))
+            continue
+        if claim is not None and claim.claimed_at >= now - DUPLICATE_WINDOW:
+            found.append((session.get(Comment, claim.comment_id), False, stripped))
             continue
         if new.source_ref:
             known[new.source_ref] = len(rows)  # the same row twice in one file
+        if key:
+            claims[len(rows)] = (key, claim is not None)
         found.append((len(rows), True, stripped))
         rows.append(dict(
             consultation_id=consultation.id, document_id=document.id,
@@ -179,21 +209,34 @@ def record_comments(session: Session, entries: list[tuple[Target, NewComment]],
             gender=new.gender, consent=new.consent, receipt_code=new_receipt_code(),
             received_at=received_at, in_period=consultation.in_period(received_at),
             state="published" if consultation.moderation == "post" else "new",
-            submission_key=(submission_key(new.client, document.id, target.clause_key,
-                                           values["body"]) if new.client else ""),
-            source_ref=new.source_ref, entered_by_id=actor.id if actor is not None else None,
-            hidden_reason="", moderation_note="", created_at=now, updated_at=now, **values))
-    comments = _insert(session, rows, actor)
+            submission_key=key, source_ref=new.source_ref,
+            entered_by_id=actor.id if actor is not None else None, hidden_reason="",
+            moderation_note="", created_at=now, updated_at=now, **values))
+    comments = _insert(session, rows, claims, actor, now)
     return [Recorded(comments[item] if isinstance(item, int) else item, created, stripped)
             for item, created, stripped in found]
 
 
-def _insert(session: Session, rows: list[dict], actor: User | None) -> list[Comment]:
-    """Insert ``rows`` in one statement; audit each; return the comments in row order."""
+def _claim(session: Session, key: str) -> SubmissionClaim | None:
+    return session.execute(select(SubmissionClaim).where(SubmissionClaim.key == key)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _insert(session: Session, rows: list[dict], claims: dict[int, tuple[str, bool]],
+            actor: User | None, now: datetime) -> list[Comment]:
+    """Insert ``rows`` and their submission claims in one savepoint; audit each; return the
+    comments in row order. Raises _Raced (nothing written) when a unique key was taken."""
     if not rows:
         return []
-    ids = session.execute(insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
-                          rows).scalars().all()
+    try:
+        with session.begin_nested():
+            ids = session.execute(
+                insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
+                rows).scalars().all()
+            for index, (key, stale) in claims.items():
+                _take_claim(session, key, stale, ids[index], now)
+    except IntegrityError:
+        raise _Raced() from None
     audit.record_many(session, actor, "comment.enter" if actor is not None else
                       "comment.submit", Comment.__tablename__,
                       [(comment_id, None, snapshot(row)) for comment_id, row in zip(
@@ -205,6 +248,23 @@ def _insert(session: Session, rows: list[dict], actor: User | None) -> list[Comm
     return [loaded[comment_id] for comment_id in ids]
 
 
+def _take_claim(session: Session, key: str, stale: bool, comment_id: int,
+                now: datetime) -> None:
+    """Claim ``key`` for the new comment: insert it, or take over a claim older than the
+    window. A claim taken meanwhile by another request is a race."""
+    if not stale:
+        session.execute(insert(SubmissionClaim).values(key=key, comment_id=comment_id,
+                                                       claimed_at=now))
+        return
+    taken = session.execute(
+        update(SubmissionClaim)
+        .where(SubmissionClaim.key == key, SubmissionClaim.claimed_at < now - DUPLICATE_WINDOW)
+        .values(comment_id=comment_id, claimed_at=now)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise IntegrityError("submission claim", None, Exception("claimed meanwhile"))
+
+
 def _stored_refs(session: Session, refs: list[str | None]) -> dict[str, Comment]:
     wanted = [ref for ref in refs if ref]
     found: dict[str, Comment] = {}
@@ -213,17 +273,6 @@ def _stored_refs(session: Session, refs: list[str | None]) -> dict[str, Comment]
                 Comment.source_ref.in_(wanted[start:start + 1000]))):
             found[comment.source_ref] = comment
     return found
-
-
-def _resubmitted(session: Session, target: Target, client: str, body: str,
-                 now: datetime) -> Comment | None:
-    if not client:
-        return None
-    key = submission_key(client, target.document.id, target.clause_key, body)
-    return session.scalar(
-        select(Comment).where(Comment.submission_key == key,
-                              Comment.received_at >= now - DUPLICATE_WINDOW)
-        .order_by(Comment.id).limit(1))
 
 
 SNAPSHOT_FIELDS = ("channel", "clause_key", "hearing_id", "document_id", "language",

@@ -20,6 +20,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from typing import Any
 import openpyxl
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 MAX_XLSX_BYTES = 5 * 1024 * 1024
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -38,8 +40,17 @@ MAX_COLUMNS = 40
 MAX_MEMBERS = 500
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_RATIO = 100
-# XML parts are small in a genuine workbook; their start shows whether a DTD is declared.
+# XML parts are read through in chunks of CHUNK_BYTES, each with the last OVERLAP bytes of
+# the one before so that nothing searched for is missed at a boundary.
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+CHUNK_BYTES = 1 << 20
+OVERLAP = 32
+# Cells an upload may hold in all its sheets: the rows and columns its reader takes, and room
+# for the small sheets beside them (a kit's clause list). The answers upload sets its own
+# bound from the comments it can hold.
+OTHER_SHEETS_CELLS = 20_000
+MAX_CELLS = MAX_ROWS * MAX_COLUMNS + OTHER_SHEETS_CELLS
 # C0 control characters other than tab, newline and carriage return (the set openpyxl
 # refuses to write, and which no clerk means to type), plus DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -91,15 +102,18 @@ def check_size(data: bytes, limit: int) -> None:
 
 
 def check_xlsx(data: bytes, limit: int | None = None,
-               max_uncompressed: int | None = None) -> None:
+               max_uncompressed: int | None = None, max_cells: int | None = None) -> None:
     """Check an .xlsx upload before any XML of it is parsed.
 
     Refuses: over ``limit`` bytes (default MAX_XLSX_BYTES); not a zip; macros
     (``vbaProject.bin`` or a macro-enabled content type, i.e. .xlsm/.xlsb); too many
     members, more than ``max_uncompressed`` bytes unpacked (default MAX_UNCOMPRESSED) or a
     suspicious compression ratio (zip bomb, whatever the limits); a DTD in any XML part
-    (entity attacks). Uploads that are big by nature (a synthesis workbook of every
-    comment) pass larger limits; the ratio check is the same for all.
+    (entity attacks), anywhere in the part; more than ``max_cells`` cells in all its
+    sheets (default MAX_CELLS: a sheet of 300 rows by 16,000 columns is small on disk but
+    costs a parser minutes). Uploads that are big by nature (a synthesis workbook of every
+    comment) pass larger limits; the ratio check is the same for all. A broken or
+    encrypted part is a bad file, never an error of ours.
     """
     check_size(data, limit or MAX_XLSX_BYTES)
     if not data.startswith(b"PK\x03\x04"):
@@ -114,9 +128,21 @@ def check_xlsx(data: bytes, limit: int | None = None,
         names = {m.filename for m in members}
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
             raise UploadError(_l("This is not an Excel workbook (.xlsx)."))
-        for member in members:
-            if member.filename.endswith((".xml", ".rels")):
-                _check_xml_head(archive, member)
+        cells = 0
+        try:
+            for member in members:
+                if member.filename.endswith((".xml", ".rels")):
+                    cells += _scan_part(archive, member)
+                    if cells > (max_cells or MAX_CELLS):
+                        raise UploadError(_l("The workbook has too many cells to be a "
+                                             "genuine one; it was not opened."))
+        except UploadError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError,
+                OSError, ValueError):
+            # Bad CRC, an encrypted part, an unknown compression method, corrupt data.
+            raise UploadError(_l("The workbook is damaged and could not be read; save it "
+                                 "again as .xlsx and retry.")) from None
 
 
 def _check_members(members: list[zipfile.ZipInfo], max_uncompressed: int) -> None:
@@ -137,22 +163,27 @@ def _check_members(members: list[zipfile.ZipInfo], max_uncompressed: int) -> Non
         raise UploadError(_l("The workbook unpacks to too much data; it was not opened."))
 
 
-def _check_xml_head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
+    """Read one XML part through, in chunks: refuse a DTD or a macro reference anywhere in
+    it; return how many cells it holds (worksheets only)."""
+    worksheet = member.filename.startswith("xl/worksheets/")
+    macro_part = member.filename == "[Content_Types].xml" or member.filename.startswith("xl/")
+    cells, carry = 0, b""
     with archive.open(member) as fh:
-        head = fh.read(4096)
-    if _DTD.search(head):
-        raise UploadError(_l("The workbook contains XML declarations that are refused "
-                             "(entity definitions); it was not opened."))
-    if (member.filename == "[Content_Types].xml" or member.filename.startswith("xl/")) and (
-            b"macroEnabled" in head or b"vbaProject" in head):
-        raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
-                             "file as an ordinary Excel workbook (.xlsx)."))
-    if member.filename == "[Content_Types].xml":
-        # The whole content-types part is small; a macro type may sit past the first 4 KB.
-        full = archive.read(member)
-        if b"macroEnabled" in full or b"vbaProject" in full:
-            raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
-                                 "file as an ordinary Excel workbook (.xlsx)."))
+        while chunk := fh.read(CHUNK_BYTES):
+            data = carry + chunk
+            if _DTD.search(data):
+                raise UploadError(_l("The workbook contains XML declarations that are "
+                                     "refused (entity definitions); it was not opened."))
+            if macro_part and (b"macroEnabled" in data or b"vbaProject" in data):
+                raise UploadError(_l("Workbooks with macros (.xlsm) are refused; save the "
+                                     "file as an ordinary Excel workbook (.xlsx)."))
+            if worksheet:
+                # Openings wholly in the carried tail were counted with the chunk before;
+                # one that straddles the boundary is counted now.
+                cells += len(_CELL.findall(data)) - len(_CELL.findall(carry))
+            carry = data[-OVERLAP:]
+    return cells
 
 
 def clean_value(value: Any) -> Any:
@@ -174,11 +205,14 @@ def read_xlsx(data: bytes, sheets: Iterable[str] | None = None, max_rows: int | 
     """The non-empty rows of the named sheets (default: the first), after :func:`check_xlsx`.
 
     Returns ``{sheet name: [Row]}``; a named sheet missing from the file is absent from the
-    result. Refuses more than ``max_rows`` non-empty rows in a sheet.
+    result. Refuses more than ``max_rows`` non-empty rows in a sheet, and, before parsing,
+    a workbook with more cells than ``max_rows`` rows of ``max_columns`` (and its other,
+    small sheets) could hold: parsing costs time per cell, whatever is read of it.
     """
     assert openpyxl.DEFUSEDXML, "defusedxml must be installed to read uploads"
     max_rows = max_rows or MAX_ROWS
-    check_xlsx(data, limit or MAX_XLSX_BYTES)
+    check_xlsx(data, limit or MAX_XLSX_BYTES,
+               max_cells=max_rows * max_columns + OTHER_SHEETS_CELLS)
     try:
         # data_only=False: a formula's *text* comes back, never a value computed elsewhere;
         # it is then stored as text. keep_links=False: external links are not followed.
@@ -283,8 +317,9 @@ def check_attachment(data: bytes, limit: int | None = None) -> tuple[str, str]:
 # body (CSRF and the NUL-byte check read the form in before_request hooks).
 
 def larger_uploads(config_key: str):
-    """View decorator (under ``@bp.route``): this view accepts request bodies up to
-    ``app.config[config_key]`` bytes instead of MAX_CONTENT_LENGTH."""
+    """View decorator (under ``@bp.route``, above ``@role_required``): this view accepts
+    request bodies up to ``app.config[config_key]`` bytes instead of MAX_CONTENT_LENGTH,
+    from signed-in users of the view's roles only."""
     def decorate(view):
         view.upload_limit_key = config_key
         return view
@@ -294,7 +329,11 @@ def larger_uploads(config_key: str):
 def _raise_view_limit() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     key = getattr(view, "upload_limit_key", None)
-    if key is not None:
+    # Only for someone the view lets in (its role_required roles): a stranger's large
+    # body is refused at the app-wide limit before a byte more is read.
+    roles = getattr(view, "_roles", None)
+    if key is not None and roles is not None and current_user.is_authenticated \
+            and current_user.has_role(*roles):
         request.max_content_length = current_app.config[key]
 
 

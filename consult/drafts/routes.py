@@ -29,6 +29,7 @@ from ..i18n import current_lang
 from ..intake import online
 from ..models import Consultation
 from ..ratelimit import limit
+from ..security import DATABASE_AWAY
 from . import services
 
 bp = Blueprint("drafts", __name__, url_prefix="/<lang>")
@@ -40,6 +41,7 @@ pages = PageCache("drafts.pages", size=1024)
 _fragments = lru("drafts.clauses", 64)
 _published = lru("drafts.published", 512)
 _blank_fields = lru("drafts.blank_form", 32)
+_last_state = lru("drafts.page_state", 256)
 COMMENTS_PER_PAGE = 100
 
 
@@ -63,11 +65,26 @@ def _document_or_404(slug: str):
     return document
 
 
+# What the address of a document or clause page may carry and still be served from the
+# cache; a page asked for with anything else is rendered afresh and not kept.
+CACHED_QUERY = {"document": frozenset(("compare", "page")), "clause": frozenset(("page",))}
+
+
 def _page_key(kind: str, slug: str, detail: str) -> tuple | None:
-    """The cache key of an anonymous GET of a public page, or None when it is not cacheable."""
-    if not cacheable():
+    """The cache key of an anonymous GET of a public page (everything the page depends
+    on), or None when it is not cacheable."""
+    if not cacheable() or not set(request.args) <= CACHED_QUERY[kind]:
         return None
-    state = services.page_state(db.session(), slug)
+    try:
+        state = services.page_state(db.session(), slug)
+    except DATABASE_AWAY:
+        # While the database is away, readers still get the pages already kept.
+        state = _last_state.get(slug)
+        if state is None:
+            raise
+        db.discard_session()
+    else:
+        _last_state.set(slug, state)
     if state is None:
         abort(404)
     document_id, version_id, revision, opens_at, closes_at = state

@@ -49,12 +49,12 @@ def qr_svg(url: str) -> Markup:
     return Markup(svg)
 
 
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for print and QR codes; PUBLIC_URL wins over the request's host."""
+def public_url(endpoint: str, **values) -> str | None:
+    """An absolute URL for print and QR codes, from PUBLIC_URL; None when it is not set.
+    The request's Host is never the base: anyone can send any Host, and a printed handout
+    or a cached schedule would carry it."""
     base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    return base + url_for(endpoint, **values) if base else None
 
 
 @bp.get("/hearings/")
@@ -64,8 +64,8 @@ def schedule():
     consultation = current_consultation(session)
     hearings = records.hearings(session, consultation) if consultation else []
     drafts_url = public_url("drafts.notice")
-    return render_template("hearings/schedule.html", hearings=hearings,
-                           drafts_url=drafts_url, qr=qr_svg(drafts_url))
+    return render_template("hearings/schedule.html", hearings=hearings, drafts_url=drafts_url,
+                           qr=qr_svg(drafts_url) if drafts_url else None)
 
 
 # ------------------------------------------------------------------ staff: hearing records
@@ -345,7 +345,7 @@ def handout(hearing_id: int):
                 for d in _hearing_documents(hearing)]
     drafts_url = public_url("drafts.notice")
     return render_template("hearings/handout.html", hearing=hearing, versions=versions,
-                           drafts_url=drafts_url, qr=qr_svg(drafts_url))
+                           drafts_url=drafts_url, qr=qr_svg(drafts_url) if drafts_url else None)
 
 
 @bp.get("/hearings/statistics")

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cache import lru
 from ..comments.intake import NewComment, Target, record_comments
 from ..core.spreadsheets import Problem
 from ..core.time import from_local
@@ -26,6 +27,10 @@ from ..hearings.kit import MAX_COMMENT
 from ..models import Clause, Document, ImportBatch, User
 from .kit import ImportOutcome, cell_text, problem_texts, record_batch
 
+# An export of up to 10,000 answers to a form of up to 40 questions.
+MAX_ROWS = 10_000
+MAX_COLUMNS = 40
+_read = lru("intake.exports", 4)
 PENDING_FOLDER = "pending-imports"
 PENDING_LIFETIME = 24 * 3600  # seconds an upload waits for its import step
 MAPPED_FIELDS = ("clause", "comment", "name", "organisation", "date")
@@ -56,11 +61,18 @@ def sweep_pending(folder: Path, now: float | None = None) -> int:
 
 
 def read_export(data: bytes, filename: str) -> list[Row]:
-    """The rows of an online-form export (.xlsx or .csv); raises UploadError."""
-    if data.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
-        sheets = read_xlsx(data)
-        return next(iter(sheets.values()), [])
-    return read_csv(data)
+    """The rows of an online-form export (.xlsx or .csv); raises UploadError. Read once per
+    file and worker: the mapping page is shown several times for one upload."""
+    digest = sha256(data)
+    rows = _read.get(digest)
+    if rows is None:
+        if data.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
+            sheets = read_xlsx(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+            rows = next(iter(sheets.values()), [])
+        else:
+            rows = read_csv(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+        _read.set(digest, rows)
+    return rows
 
 
 def keep_pending(folder: Path, data: bytes, filename: str) -> str:

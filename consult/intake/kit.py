@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -213,12 +214,16 @@ def import_kit(session: Session, hearing: Hearing, data: bytes, filename: str,
 
 
 def record_batch(session: Session, kind: str, target: str, digest: str, filename: str,
-                 outcome: ImportOutcome, actor: User | None) -> ImportBatch:
+                 outcome: ImportOutcome, actor: User | None) -> ImportBatch | None:
     """Remember an imported file (the same bytes again add nothing), audited."""
     batch = ImportBatch(kind=kind, target=target, sha256=digest, filename=filename[:255],
                         rows=outcome.added, user_id=actor.id if actor else None)
-    session.add(batch)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same file imported by someone else meanwhile
+            session.add(batch)
+    except IntegrityError:
+        outcome.already = True
+        return None
     audit.record(session, actor, f"import.{kind}", batch, None,
                  {"target": target, "sha256": digest, "filename": batch.filename,
                   "added": outcome.added, "skipped": outcome.skipped})

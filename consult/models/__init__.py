@@ -5,12 +5,13 @@ Code lists (channels, categories, statuses, ...) are in ``consult.core.vocab``.
 from ..db import Base
 from .accounts import User
 from .audit import AuditEvent
-from .comments import Comment, DuplicateGroup, Response
+from .comments import Comment, DuplicateGroup, Response, SubmissionClaim
 from .drafts import Clause, Consultation, Document, DocumentVersion, Section
 from .hearings import Hearing, HearingFile, ImportBatch
 
 __all__ = [
-    "Base", "User", "AuditEvent", "Comment", "DuplicateGroup", "Response", "Clause",
+    "Base", "User", "AuditEvent", "Comment", "DuplicateGroup", "Response", "SubmissionClaim",
+    "Clause",
     "Consultation", "Document", "DocumentVersion", "Section", "Hearing", "HearingFile",
     "ImportBatch",
 ]

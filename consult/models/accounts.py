@@ -23,14 +23,27 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # Part of every session cookie: raising it (sign-out, a new password, deactivation)
+    # ends every session of the account, copied cookies included.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What a session remembers: the account and the session version it was opened at."""
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Make every open session of this account invalid."""
+        self.session_version = (self.session_version or 1) + 1
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        if self.id is not None:
+            self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

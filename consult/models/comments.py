@@ -65,8 +65,7 @@ class Comment(Base):
     moderation_note: Mapped[str] = mapped_column(Text, default="")
     moderated_at: Mapped[datetime | None]
     group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), index=True)
-    # Hash of the submitting client and the text: a resubmission within a minute
-    # returns the first receipt instead of a duplicate row.
+    # Hash of the submitting client and the text (see SubmissionClaim).
     submission_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     # Where an imported comment came from (file hash and row), so re-imports add nothing.
     source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
@@ -112,3 +111,16 @@ class Response(Base):
     group: Mapped[DuplicateGroup | None] = relationship(
         back_populates="response", foreign_keys=[group_id])
     responder: Mapped[User | None] = relationship()
+
+
+class SubmissionClaim(Base):
+    """A client's submission of a text on a clause, claimed for a minute: the same text
+    sent again by the same client within that minute is the same comment (a double click,
+    a reload after a slow answer). The primary key makes that hold however close the two
+    submissions are: the second insert of a claim fails, and its sender gets the first
+    comment's receipt."""
+    __tablename__ = "submission_claim"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id"))
+    claimed_at: Mapped[datetime]

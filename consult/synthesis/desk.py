@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..core.paging import Page
+from ..core.paging import Page, record_id
 from ..core.vocab import CATEGORIES, CHANNELS, STATUSES
 from ..models import Clause, Comment, Document, Response
 from .answers import effective_status
@@ -112,9 +112,9 @@ def clean_filters(args) -> dict:
         filters.pop("category")
     if filters.get("status") not in (None, *STATUSES):
         filters.pop("status")
-    hearing = (args.get("hearing") or "").strip()
-    if hearing.isdigit():
-        filters["hearing"] = int(hearing)
+    hearing = record_id((args.get("hearing") or "").strip())
+    if hearing is not None:
+        filters["hearing"] = hearing
     if args.get("unanswered") in ("1", "on", "y", "true"):
         filters["unanswered"] = True
     return filters

@@ -49,6 +49,9 @@ UNCOMPRESSED_PER_BYTE = 20
 # are reported by row rather than refused as a whole).
 ROW_SLACK = 1000
 CHUNK = 1000
+# Cells of a genuine workbook per comment: its Comments row, and at most a row of the
+# Moderation sheet and of the small summaries.
+CELLS_PER_COMMENT = len(COLUMNS) + 12
 # Write attempts when answers keep changing on the site during an upload.
 MAX_ATTEMPTS = 5
 ANSWER_FIELDS = ("status", "rationale", "change")
@@ -140,7 +143,11 @@ def read_answers(data: bytes, *, limit: int | None = None, max_rows: int | None 
     """
     assert openpyxl.DEFUSEDXML, "defusedxml must be installed to read uploads"
     limit = limit or MAX_ANSWER_BYTES
-    check_xlsx(data, limit, max_uncompressed=limit * UNCOMPRESSED_PER_BYTE)
+    max_rows = max_rows or MAX_ANSWER_ROWS
+    # Every sheet of a genuine workbook has at most a row per comment (and Comments its
+    # columns), so its cells are bounded before a single one is parsed.
+    check_xlsx(data, limit, max_uncompressed=limit * UNCOMPRESSED_PER_BYTE,
+               max_cells=(max_rows + ROW_SLACK) * CELLS_PER_COMMENT)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
                                           keep_links=False)
@@ -148,7 +155,7 @@ def read_answers(data: bytes, *, limit: int | None = None, max_rows: int | None 
         raise UploadError(_("The workbook could not be read; save it again as .xlsx "
                             "and retry.")) from None
     try:
-        return _read(workbook, max_rows or MAX_ANSWER_ROWS)
+        return _read(workbook, max_rows)
     except UploadError:
         raise
     except Exception:

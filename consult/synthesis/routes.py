@@ -13,12 +13,13 @@ from sqlalchemy.orm import selectinload
 from .. import db
 from ..accounts.auth import role_required
 from ..core.consultation import current_consultation
-from ..core.paging import page_number
+from ..core.paging import page_number, record_id
 from ..core.uploads import UploadError, install_view_limits, larger_uploads
 from ..drafts import services as drafts_services
 from ..hearings.records import hearings as consultation_hearings
 from ..i18n import current_lang
 from ..models import Comment, DuplicateGroup
+from ..security import safe_next
 from . import answers, suggestions
 from . import desk as desk_service
 from . import groups as grouping
@@ -154,10 +155,8 @@ def groups():
 
 
 def _back_to_groups(document_slug=None):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("synthesis.groups", doc=document_slug or None))
+    return redirect(safe_next(request.form.get("next"))
+                    or url_for("synthesis.groups", doc=document_slug or None))
 
 
 @bp.post("/desk/groups/confirm")
@@ -167,7 +166,7 @@ def group_confirm():
     session = db.session()
     if not GroupActionForm().validate_on_submit():
         abort(400)
-    ids = [v for v in request.form.getlist("comment") if v.isdigit()]
+    ids = [n for n in map(record_id, request.form.getlist("comment")) if n is not None]
     try:
         group, answered_from = grouping.create_group(session, ids, current_user)
     except grouping.GroupRefused as refusal:
@@ -213,12 +212,12 @@ def group_merge():
     session = db.session()
     if not GroupActionForm().validate_on_submit():
         abort(400)
-    target, source = request.form.get("target", ""), request.form.get("source", "")
-    if not (target.isdigit() and source.isdigit()):
+    target, source = record_id(request.form.get("target")), record_id(request.form.get("source"))
+    if target is None or source is None:
         flash(_("Choose two existing groups."), "error")
         return _back_to_groups()
     try:
-        group = grouping.merge_groups(session, int(target), int(source), current_user)
+        group = grouping.merge_groups(session, target, source, current_user)
     except grouping.GroupRefused as refusal:
         session.rollback()
         flash(str(refusal), "error")

@@ -28,7 +28,7 @@ def _open_data_headers(response):
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not low <= int(raw) <= high:
         abort(400, _("The parameter %(name)s must be a whole number from %(low)d to %(high)d.",
@@ -102,10 +102,10 @@ def version(slug: str, number: int):
 @bp.get("/comments")
 def comments():
     """Comments in their public form, oldest first; filters: document, clause, channel."""
+    if "channel" in request.args and request.args["channel"] not in CHANNELS:
+        abort(400, _("Unknown channel."))
     args = {name: request.args[name] for name in ("document", "clause", "channel")
             if request.args.get(name)}
-    if args.get("channel") and args["channel"] not in CHANNELS:
-        abort(400, _("Unknown channel."))
     document = _document_or_404(args["document"]) if "document" in args else None
     where = services.comment_filters(document, args.get("clause"), args.get("channel"))
     answered = services.consultations_with_answers(db.session())
