@@ -28,13 +28,22 @@ EXTENSION = "consult.ratelimit"
 
 def init_app(app: Flask) -> None:
     uri = app.config["RATELIMIT_STORAGE_URI"]
+    app.extensions[EXTENSION] = MovingWindowRateLimiter(storage_from_string(uri))
     if uri.startswith("memory://") and not app.testing:
-        app.logger.warning(
+        # Said once a worker starts serving, not by every command-line run.
+        app.before_request(_warn_per_process)
+
+
+_warned = []
+
+
+def _warn_per_process() -> None:
+    if not _warned:
+        _warned.append(True)
+        current_app.logger.warning(
             "rate limits are counted per process (RATELIMIT_STORAGE_URI=memory://): with "
             "several workers a client gets the limits once per worker; set "
             "RATELIMIT_STORAGE_URI=redis://... to share them")
-    storage = storage_from_string(uri)
-    app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
 
 
 def client() -> str:
