@@ -22,7 +22,9 @@ def create_app(config=None) -> Flask:
     from .intake.routes import bp as intake_bp
     from .publication.api.routes import bp as api_bp
     from .publication.routes import bp as publication_bp
+    from .settings.routes import bp as settings_bp
     from .synthesis.routes import bp as synthesis_bp
+    from .views import staff_phase
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 instance_path=str(ROOT / "instance"))
@@ -37,8 +39,9 @@ def create_app(config=None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    app.jinja_env.globals.update(STAFF_LINKS=STAFF_LINKS, withheld_label=withheld_label)
+    app.jinja_env.globals.update(STAFF_LINKS=STAFF_LINKS, withheld_label=withheld_label,
+                                 staff_phase=staff_phase)
     for bp in (drafts_bp, hearings_bp, intake_bp, comments_bp, synthesis_bp, publication_bp,
-               accounts_bp, api_bp):
+               settings_bp, accounts_bp, api_bp):
         app.register_blueprint(bp)
     return app

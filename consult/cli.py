@@ -18,7 +18,8 @@ from . import create_app, db, translations
 from . import demo as demonstration
 from .accounts.services import MIN_PASSWORD_LENGTH, save_user
 from .config import ROOT
-from .core.consultation import by_slug, current_consultation
+from .core.consultation import LifecycleRefused, by_slug, current_consultation
+from .core.consultation import announce as announce_consultation
 from .core.consultation import set_period as set_consultation_period
 from .core.time import parse_local
 from .core.vocab import ROLES
@@ -36,7 +37,7 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for item in (db_group, import_drafts, set_period, create_user, load_hearings,
+    for item in (db_group, import_drafts, set_period, announce, create_user, load_hearings,
                  import_hearing, demo, export_synthesis, translations.translations_group):
         app.cli.add_command(item)
 
@@ -94,28 +95,62 @@ def import_drafts(paths):
         click.echo(f"{outcome.slug}: {outcome.action} (version {outcome.version})")
 
 
+def _consultation(session, slug):
+    consultation = by_slug(session, slug) if slug else current_consultation(session)
+    if consultation is None:
+        raise click.ClickException(f"no consultation {slug or ''}".strip())
+    return consultation
+
+
+def _refused(refusal: LifecycleRefused):
+    for reason in refusal.reasons:
+        click.echo(f"refused: {reason}", err=True)
+    sys.exit(1)
+
+
 @click.command("set-period")
 @click.option("--consultation", "slug", default=None, help="consultation slug (default: current)")
 @click.option("--opens", required=True, help="e.g. 2025-06-01T09:00 (Asia/Bishkek)")
 @click.option("--closes", required=True, help="e.g. 2025-07-15T18:00 (Asia/Bishkek)")
+@click.option("--justification-ky", default="", help="why a short period is reasonable (ky)")
+@click.option("--justification-ru", default="", help="why a short period is reasonable (ru)")
 @with_appcontext
-def set_period(slug, opens, closes):
-    """Set when the consultation accepts comments (Asia/Bishkek time)."""
+def set_period(slug, opens, closes, justification_ky, justification_ru):
+    """Set when the consultation accepts comments (Asia/Bishkek time); refused, with every
+    reason, while the notice is incomplete or a short period lacks its justification."""
     cli_language()
     session = db.session()
-    consultation = by_slug(session, slug) if slug else current_consultation(session)
-    if consultation is None:
-        raise click.ClickException(f"no consultation {slug or ''}".strip())
+    consultation = _consultation(session, slug)
     try:
         opens_at, closes_at = parse_local(opens), parse_local(closes)
     except ValueError as exc:
         raise click.ClickException(f"not a date and time: {exc}") from exc
     try:
-        set_consultation_period(session, consultation, opens_at, closes_at, actor=None)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        set_consultation_period(session, consultation, opens_at, closes_at, actor=None,
+                                justification={"ky": justification_ky, "ru": justification_ru})
+    except LifecycleRefused as refusal:
+        session.rollback()
+        _refused(refusal)
     session.commit()
     click.echo(f"{consultation.slug}: open from {opens} to {closes} (Asia/Bishkek)")
+
+
+@click.command("announce")
+@click.option("--consultation", "slug", default=None, help="consultation slug (default: current)")
+@with_appcontext
+def announce(slug):
+    """Make the consultation's notice public; refused, with what is missing, while the
+    notice is incomplete."""
+    cli_language()
+    session = db.session()
+    consultation = _consultation(session, slug)
+    try:
+        announce_consultation(session, consultation, actor=None)
+    except LifecycleRefused as refusal:
+        session.rollback()
+        _refused(refusal)
+    session.commit()
+    click.echo(f"{consultation.slug}: announced")
 
 
 # ------------------------------------------------------------------ people and hearings

@@ -42,6 +42,12 @@ def load(instance_path: str, overrides=None) -> dict:
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute;60 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        # Aarhus Art. 6(3): a shorter period needs a recorded justification; a hearing is
+        # announced this many days ahead (or with a recorded reason); a rationale, where one
+        # is required, has at least this many characters (Art. 6(8)).
+        "MIN_PERIOD_DAYS": int(env.get("MIN_PERIOD_DAYS", "30")),
+        "HEARING_NOTICE_DAYS": int(env.get("HEARING_NOTICE_DAYS", "10")),
+        "MIN_RATIONALE_CHARS": int(env.get("MIN_RATIONALE_CHARS", "20")),
         "BEHIND_PROXY": env.get("BEHIND_PROXY", "") == "1",
         # How many proxies stand in front (their forwarded headers are believed), and the
         # addresses they connect from: anyone else's forwarded headers are ignored.

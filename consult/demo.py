@@ -10,7 +10,7 @@ from werkzeug.serving import run_simple
 from . import create_app, db
 from .accounts.services import save_user
 from .config import ROOT
-from .core.consultation import current_consultation, set_period
+from .core.consultation import announce, current_consultation, set_period
 from .core.time import utcnow
 from .drafts.load import import_paths
 from .hearings.schedule import load_schedule
@@ -43,6 +43,7 @@ def prepare(app: Flask, passwords: dict[str, str]) -> list[tuple[str, str, str]]
         # The demo is open for comments from today, so that it can be tried at once.
         start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
         set_period(session, consultation, start, start + timedelta(days=45), actor=None)
+        announce(session, consultation, actor=None, now=start - timedelta(days=14))
         accounts = []
         for email, role in DEMO_ACCOUNTS:
             save_user(session, email, role, passwords[role], name=role.capitalize())

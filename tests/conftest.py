@@ -16,11 +16,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import selectinload
 
 from consult import ROOT, cache, create_app, db, ratelimit
+from consult.accounts.services import save_user
+from consult.comments.intake import Target
 from consult.core.time import utcnow
+from consult.drafts.load import import_paths
+from consult.drafts.services import document_by_slug
+from consult.hearings.schedule import load_schedule
+from consult.intake import online
 from consult.models import (
     Base,
     Clause,
@@ -102,8 +110,20 @@ def clean_database(app):
     yield
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request has its own application context, as in
+    production: its own ``g`` (locale, signed-in user, database session), torn down after
+    the response. Without it, a request made while the ``session`` fixture holds a context
+    would share that context's ``g`` with the test and with every other request."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestClient
     return app.test_client()
 
 
@@ -114,8 +134,9 @@ def runner(app):
 
 @pytest.fixture
 def session(app):
-    """A database session in an application context; commit to let requests see data."""
-    with app.app_context():
+    """A database session in an application context; commit to let requests see data.
+    Services called directly speak English here (requests choose their own language)."""
+    with app.app_context(), force_locale("en"):
         s = db.session()
         yield s
         s.rollback()
@@ -222,15 +243,17 @@ def write_sample(folder: Path, slug: str = "sample-programme", version: int = 1,
 
 @pytest.fixture
 def make_document(app, tmp_path):
-    """Import the sample document (or another slug); return the Document."""
-    def make(slug: str = "sample-programme", **kwargs):
-        from consult.drafts.load import import_paths
-        from consult.drafts.services import document_by_slug
+    """Import the sample document (or another slug); return the Document. Its consultation
+    is announced (its notice public) unless ``announced=False``."""
+    def make(slug: str = "sample-programme", announced: bool = True, **kwargs):
         path = write_sample(tmp_path / "drafts", slug, **kwargs)
         with app.app_context():
             s = db.session()
             outcomes, problems = import_paths(s, [str(path)])
             assert not problems, problems
+            document = document_by_slug(s, slug)
+            if announced and document.consultation.announced_at is None:
+                document.consultation.announced_at = utcnow() - timedelta(days=2)
             s.commit()
             return document_by_slug(s, slug)
     return make
@@ -240,30 +263,69 @@ def make_document(app, tmp_path):
 def open_period(app):
     """Set the period of every consultation to include now."""
     def set_open(slug: str | None = None):
-        from datetime import timedelta
-
-        from consult.core.time import utcnow
-        from consult.models import Consultation
         with app.app_context():
             s = db.session()
             for c in s.query(Consultation).all():
                 if slug is None or c.slug == slug:
+                    c.announced_at = c.announced_at or utcnow() - timedelta(days=2)
                     c.opens_at = utcnow() - timedelta(days=1)
                     c.closes_at = utcnow() + timedelta(days=30)
             s.commit()
     return set_open
 
 
+NOTICE = {
+    "title": "Consultation on the sample programme", "proposal": "The sample programme.",
+    "authority": "Ministry of Samples", "developer": "Sample drafters",
+    "contact": "+996 000 000 000", "documents_at": "On this site and at every hearing.",
+    "how_to_comment": "Online under any clause, at a hearing or by letter.",
+    "legal_basis": "Aarhus Convention, Article 7."}
+
+
+@pytest.fixture
+def complete_notice(app):
+    """Fill every item of every consultation's notice (in every language) and schedule a
+    hearing a month ahead, so that it may be announced and its period set."""
+    def complete(hearing: bool = True):
+        with app.app_context():
+            s = db.session()
+            for c in s.query(Consultation).all():
+                for item, text in NOTICE.items():
+                    setattr(c, item, {code: f"{text} [{code}]" for code in ("ky", "ru", "en")})
+                c.assessment_applies = False
+                if hearing and not s.query(Hearing).filter_by(consultation_id=c.id).count():
+                    s.add(Hearing(consultation_id=c.id, slug=f"hall-{c.id}",
+                                  city={"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
+                                  venue={"en": "Town hall"},
+                                  starts_at=utcnow() + timedelta(days=30)))
+            s.commit()
+    return complete
+
+
+@pytest.fixture
+def close_period(app):
+    """Let every consultation's period have ended yesterday (after a month open)."""
+    def close():
+        with app.app_context():
+            s = db.session()
+            for c in s.query(Consultation).all():
+                c.announced_at = c.announced_at or utcnow() - timedelta(days=40)
+                c.opens_at = utcnow() - timedelta(days=31)
+                c.closes_at = utcnow() - timedelta(days=1)
+            s.commit()
+    return close
+
+
 @pytest.fixture
 def demo_data(app):
-    """The real demonstration drafts and hearing schedule, as ``consult demo`` loads them."""
-    from consult.drafts.load import import_paths
-    from consult.hearings.schedule import load_schedule
+    """The real demonstration drafts and hearing schedule, as ``consult demo`` loads them,
+    with the consultation announced."""
     with app.app_context():
         s = db.session()
         outcomes, problems = import_paths(s, [str(ROOT / "drafts")])
         assert not problems, problems
         load_schedule(s, ROOT / "drafts" / "hearings.json")
+        s.scalar(select(Consultation)).announced_at = utcnow() - timedelta(days=20)
         s.commit()
 
 
@@ -272,7 +334,6 @@ def make_user(app):
     """Create a staff account; returns its id."""
     def make(role: str = "moderator", email: str | None = None,
              password: str = "correct horse battery") -> int:
-        from consult.accounts.services import save_user
         with app.app_context():
             s = db.session()
             user, _ = save_user(s, email or f"{role}-{secrets.token_hex(3)}@example.org", role,
@@ -298,10 +359,6 @@ def login(client, make_user):
 def publish_comments(app):
     """Store published comments on a clause of a document, as moderation leaves them."""
     def publish(document_id: int, clause_key: str, bodies, minutes_apart: int = 0) -> None:
-        from datetime import timedelta
-
-        from consult.core.time import utcnow
-        from consult.models import Comment, Document
         with app.app_context():
             s = db.session()
             doc = s.get(Document, document_id)
@@ -320,9 +377,6 @@ def submit_online(app):
     """Send a comment through the online channel as the form would (a clause or document)."""
     def submit(session, target, data: dict, client: str = "client", now=None,
                language: str = "en"):
-        from consult.comments.intake import Target
-        from consult.intake import online
-        from consult.models import Clause, Document
         if isinstance(target, Clause):
             target = Target(session.get(Document, target.version.document_id), target)
         else:

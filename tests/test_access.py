@@ -26,11 +26,11 @@ ADMINS = frozenset({"admin"})
 EXPECTED = {
     "accounts.audit": MODERATORS,
     "accounts.change_role": ADMINS,
-    "accounts.consultation": ADMINS,
     "accounts.set_active": ADMINS,
     "accounts.users": ADMINS,
     "comments.moderate": MODERATORS,
     "comments.queue": MODERATORS,
+    "comments.written_request": MODERATORS,
     "hearings.close_entry": MODERATORS,
     "hearings.download_file": STAFF_READERS,  # a sign-in sheet only to moderators: below
     "hearings.edit": MODERATORS,
@@ -47,6 +47,12 @@ EXPECTED = {
     "intake.letter": MODERATORS,
 
     "publication.publish": ADMINS,
+    "settings.announce": ADMINS,
+    "settings.consultation": ADMINS,
+    "settings.decision": ADMINS,
+    "settings.moderation": ADMINS,
+    "settings.notice": ADMINS,
+    "settings.period": ADMINS,
     "publication.unpublish": ADMINS,
     "synthesis.answer": DRAFTERS,
     "synthesis.desk": DRAFTERS,
@@ -59,7 +65,8 @@ EXPECTED = {
 }
 # Pages anyone may open (or that sign staff in and out).
 PUBLIC = {
-    "root", "static", "drafts.notice", "drafts.document", "drafts.clause",
+    "root", "static", "drafts.notice", "drafts.archive", "drafts.document", "drafts.clause",
+    "comments.withdraw", "comments.consent", "comments.erase",
     "hearings.schedule", "comments.receipt", "publication.results",
     "publication.results_document", "publication.results_csv", "accounts.login",
     "accounts.logout", "api.index", "api.openapi", "api.documents", "api.document",

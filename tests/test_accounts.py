@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -334,86 +334,6 @@ def test_reactivating_lifts_a_lock(client, login, make_user, app):
     client.post(f"/en/users/{user_id}/active?active=1")
     user = get_user(app, user_id)
     assert user.active and user.failed_logins == 0 and user.locked_until is None
-
-
-# ------------------------------------------------------------------ consultation settings
-
-def consultation(app) -> Consultation:
-    with app.app_context():
-        return db.session().scalar(select(Consultation))
-
-
-def test_settings_show_the_current_period_in_bishkek_time(client, login, make_document, app):
-    make_document()
-    with app.app_context():
-        s = db.session()
-        c = s.scalar(select(Consultation))
-        c.opens_at, c.closes_at = datetime(2025, 6, 1, 3, 0), datetime(2025, 7, 15, 12, 0)
-        s.commit()
-    login("admin")
-    html = client.get("/en/settings/").get_data(as_text=True)
-    assert 'value="2025-06-01T09:00"' in html and 'value="2025-07-15T18:00"' in html
-    assert "9:00" in html and "6:00" in html  # 09:00 and 18:00 Bishkek in the summary
-
-
-def test_admin_sets_the_period_read_as_bishkek_time(client, login, make_document, app):
-    make_document()
-    admin_id = login("admin")
-    response = client.post("/en/settings/", data={
-        "opens": "2025-06-01T09:00", "closes": "2025-07-15 18:00", "moderation": "pre"})
-    assert response.status_code == 302
-    c = consultation(app)
-    assert (c.opens_at, c.closes_at) == (datetime(2025, 6, 1, 3), datetime(2025, 7, 15, 12))
-    [event] = events(app, "consultation.period")
-    assert event.actor_id == admin_id
-    assert event.after["opens_at"].startswith("2025-06-01T09:00")
-    assert events(app, "consultation.moderation") == []  # unchanged, so nothing to record
-
-
-def test_a_period_closing_before_it_opens_is_refused(client, login, make_document, app):
-    make_document()
-    login("admin")
-    response = client.post("/en/settings/", data={
-        "opens": "2025-07-15T18:00", "closes": "2025-06-01T09:00", "moderation": "post"})
-    assert response.status_code == 200
-    assert "The consultation must close after it opens." in response.get_data(as_text=True)
-    c = consultation(app)
-    assert c.opens_at is None and c.moderation == "pre"
-    assert events(app, "consultation.") == []
-
-
-@pytest.mark.parametrize("opens", ["yesterday", "2025-13-01T09:00", ""])
-def test_a_malformed_date_is_refused(client, login, make_document, app, opens):
-    make_document()
-    login("admin")
-    response = client.post("/en/settings/", data={
-        "opens": opens, "closes": "2025-06-01T09:00", "moderation": "pre"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert ("Enter a date and time such as" in html
-            or "Enter when the consultation opens." in html)
-    assert consultation(app).opens_at is None
-
-
-def test_admin_switches_to_post_moderation_audited(client, login, make_document, app):
-    make_document()
-    login("admin")
-    client.post("/en/settings/", data={
-        "opens": "2025-06-01T09:00", "closes": "2025-07-15T18:00", "moderation": "post"})
-    assert consultation(app).moderation == "post"
-    [event] = events(app, "consultation.moderation")
-    assert (event.before, event.after) == ({"moderation": "pre"}, {"moderation": "post"})
-    response = client.post("/en/settings/", data={
-        "opens": "2025-06-01T09:00", "closes": "2025-07-15T18:00", "moderation": "none"})
-    assert "Choose pre-moderation or post-moderation." in response.get_data(as_text=True)
-    assert consultation(app).moderation == "post"
-
-
-def test_settings_without_a_consultation_say_so(client, login):
-    login("admin")
-    response = client.get("/en/settings/")
-    assert response.status_code == 200
-    assert "There is no consultation yet" in response.get_data(as_text=True)
 
 
 # ------------------------------------------------------------------ audit log

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from openpyxl import Workbook, load_workbook
 
 from consult.core.uploads import UploadError
 from consult.models import AuditEvent, Comment, Response, User
 from consult.synthesis.answers import save_answer
 from consult.synthesis.excel_answers import apply_answers, read_answers
+from consult.synthesis.rows import COLUMN_CODES
 
 
 def download(client, lang="en") -> bytes:
@@ -23,10 +25,8 @@ def fill(data: bytes, answers: dict) -> bytes:
     """As a drafter in Excel: type (status, rationale, change) into the rows of comment ids."""
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[1]
-    header = [c.value for c in ws[1]]
-    id_col = header.index("Comment ID")
-    status_col = next(i for i, h in enumerate(header) if h in (
-        "Response status", "Статус ответа", "Жооптун статусу"))
+    # By position: the headers are in the export language.
+    id_col, status_col = COLUMN_CODES.index("comment_id"), COLUMN_CODES.index("status")
     for row in ws.iter_rows(min_row=2):
         answer = answers.get(row[id_col].value)
         if answer is not None:
@@ -42,6 +42,12 @@ def upload(client, data: bytes, lang="en"):
         "file": (io.BytesIO(data), "answers.xlsx")}, content_type="multipart/form-data")
 
 
+def problems_on(page: str) -> set[tuple[int, str]]:
+    """(row, column) of the problems table of an upload page."""
+    return {(int(row), column)
+            for row, column in re.findall(r"<td>(\d+)</td><td>([^<]+)</td>", page)}
+
+
 def answer_of(session, comment_id):
     session.expire_all()
     answer = session.get(Comment, comment_id).answer
@@ -54,7 +60,7 @@ def test_excel_round_trip_applies_answers_by_comment_id(client, login, session, 
     data = fill(download(client), {
         c["email"].id: ("Partly accepted", "Partly within scope.", "clause 3: new wording"),
         c["anon"].id: ("noted", None, None),          # a code is accepted as well as a label
-        c["dup2"].id: ("Not accepted", "=Already covered", None),  # group: applies to all
+        c["dup2"].id: ("Not accepted", "=Already covered by clause 2.", None),  # the group
         c["hidden"].id: ("Out of scope (forwarded)", "Forwarded to the ministry.", None),
     })
     response = upload(client, data)
@@ -64,7 +70,8 @@ def test_excel_round_trip_applies_answers_by_comment_id(client, login, session, 
     assert answer_of(session, c["email"].id) == (
         "partly-accepted", "Partly within scope.", "clause 3: new wording")
     assert answer_of(session, c["anon"].id)[0] == "noted"
-    assert answer_of(session, c["dup1"].id) == ("not-accepted", "=Already covered", "")
+    assert answer_of(session, c["dup1"].id) == ("not-accepted", "=Already covered by clause 2.",
+                                                "")
     assert answer_of(session, c["hidden"].id)[0] == "out-of-scope"
     # Unchanged rows (the answers already on the site) were skipped, not re-saved.
     assert answer_of(session, c["online"].id) == ("accepted", "", "clause 1 reworded")
@@ -104,7 +111,7 @@ def test_answers_changed_online_after_export_are_conflicts_not_applied(
     save_answer(session, unanswered, "noted", "Answered on the site.", "", drafter, None)
     session.commit()
     data = fill(exported, {
-        c["online"].id: ("Not accepted", "From the file.", None),
+        c["online"].id: ("Not accepted", "From the file, not the site.", None),
         c["form"].id: ("Noted", "Answered on the site.", None),  # the same: unchanged
         c["email"].id: ("Noted", None, None),
     })
@@ -112,7 +119,7 @@ def test_answers_changed_online_after_export_are_conflicts_not_applied(
     page = response.get_data(as_text=True)
     # Unchanged: the form row (as on the site) and the untouched answered rows (oral, group).
     assert "1 answer(s) applied, 1 conflict(s) not applied, 4 row(s) unchanged" in page
-    assert "Changed on the site." in page and "From the file." in page
+    assert "Changed on the site." in page and "From the file, not the site." in page
     assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
     assert answer_of(session, c["email"].id)[0] == "noted"
 
@@ -126,7 +133,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
         c["anon"].id: ("Not accepted", None, None),                 # rationale missing
         c["form"].id: ("Maybe later", None, None),                  # not in the list
         c["whole"].id: ("Accepted", "Good point.", None),           # change missing
-        c["dup1"].id: ("Not accepted", "No.", None),                # group members disagree
+        c["dup1"].id: ("Not accepted", "No: clause 3 covers it.", None),  # group disagrees
         c["dup2"].id: ("Accepted", None, "no change"),
     })
     wb = load_workbook(io.BytesIO(data))
@@ -139,11 +146,13 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
     page = response.get_data(as_text=True)
     assert "nothing was applied" in page
     rows = {r[1].value: r[0].row for r in ws.iter_rows(min_row=2)}
-    _exported, parsed, problems = read_answers(out.getvalue())
-    found = {(p.row, p.column) for p in problems}
+    found = problems_on(page)
     assert (rows[c["anon"].id], "Rationale") in found
     assert (rows[c["form"].id], "Response status") in found
     assert (rows[c["whole"].id], "Change in revised draft") in found
+    # What the file alone tells is found before the site is asked.
+    _exported, _parsed, problems = read_answers(out.getvalue())
+    assert [(p.row, p.column) for p in problems] == [(rows[c["form"].id], "Response status")]
     assert f"<td>{rows[c['anon'].id]}</td><td>Rationale</td>" in page
     assert f"<td>{ws.max_row}</td><td>Comment ID</td>" in page          # unknown ID
     assert "one answer applies to the whole group" in page
@@ -227,7 +236,8 @@ def test_upload_increments_revisions_and_audits_every_changed_answer(
     assert event.after["for_comment_id"] == c["online"].id
     [created] = saves_of(session, email.id)
     assert created.before is None
-    assert created.after == {"status": "noted", "rationale": "", "change": "", "revision": 1,
+    assert created.after == {"status": "noted", "rationale": "", "change": "",
+                             "language": "en", "revision": 1,
                              "comment_id": c["email"].id, "group_id": None,
                              "responder_id": drafter_id, "for_comment_id": c["email"].id}
     event = saves_of(session, group_answer)[-1]
@@ -241,12 +251,12 @@ def test_group_rows_answer_the_group_once_for_all_members(client, login, session
     login("drafter")
     c = record["comments"]
     group_answer = record["group"].response.id
-    answer = ("Partly accepted", "Partly.", "clause 3: shorter")
+    answer = ("Partly accepted", "Partly: the rest is in clause 1.", "clause 3: shorter")
     data = fill(download(client), {c["dup1"].id: answer, c["dup2"].id: answer})
     page = upload(client, data).get_data(as_text=True)
     assert "1 answer(s) applied" in page
-    assert answer_of(session, c["dup1"].id) == ("partly-accepted", "Partly.",
-                                                "clause 3: shorter")
+    assert answer_of(session, c["dup1"].id) == (
+        "partly-accepted", "Partly: the rest is in clause 1.", "clause 3: shorter")
     assert answer_of(session, c["dup2"].id) == answer_of(session, c["dup1"].id)
     assert session.get(Response, group_answer).revision == 2
     assert len(saves_of(session, group_answer)) == 2        # created by build, then once here
@@ -261,7 +271,7 @@ def test_answers_saved_between_read_and_write_are_conflicts_not_overwritten(
     login("drafter")
     c = record["comments"]
     data = fill(download(client), {
-        c["online"].id: ("Not accepted", "From the file.", None),   # updated meanwhile
+        c["online"].id: ("Not accepted", "From the file, not the site.", None),  # updated
         c["form"].id: ("Noted", "From the file.", None),            # answered meanwhile
         c["email"].id: ("Noted", None, None),                       # applies
     })
@@ -283,7 +293,7 @@ def test_answers_saved_between_read_and_write_are_conflicts_not_overwritten(
     page = upload(client, data).get_data(as_text=True)
     assert calls == [3, 1]     # read 3, two raced: written again without them
     assert "1 answer(s) applied, 2 conflict(s) not applied" in page
-    assert "Saved on the desk." in page and "From the file." in page
+    assert "Saved on the desk." in page and "From the file, not the site." in page
     assert answer_of(session, c["online"].id) == ("noted", "Saved on the desk.", "")
     assert answer_of(session, c["form"].id) == ("noted", "Also on the desk.", "")
     assert answer_of(session, c["email"].id) == ("noted", "", "")
@@ -321,3 +331,72 @@ def test_zip_bomb_is_refused_by_the_answers_upload(rezip, client, login, session
     page = upload(client, data).get_data(as_text=True)
     assert "zip bomb" in page
     assert answer_of(session, c["email"].id) is None
+
+
+# ------------------------------------------------------------------ quality of answers
+
+def test_short_rationales_and_changes_naming_no_clause_are_refused_by_row_and_column(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client), {
+        c["email"].id: ("Not accepted", "x", None),                    # rationale too short
+        c["anon"].id: ("Accepted", None, "see above"),                  # no clause named
+        c["whole"].id: ("Partly accepted", "Short.", "clause 7: new"),  # both (no clause 7)
+        c["form"].id: ("Accepted", None, "annex-1.1: reworded"),        # fine on its own
+        c["hidden"].id: ("Noted", None, None),                          # fine on its own
+    })
+    rows = {r[1].value: r[0].row for r in load_workbook(io.BytesIO(data)).worksheets[1]
+            .iter_rows(min_row=2)}
+    page = upload(client, data).get_data(as_text=True)
+    assert "nothing was applied" in page
+    assert problems_on(page) == {
+        (rows[c["email"].id], "Rationale"), (rows[c["anon"].id], "Change in revised draft"),
+        (rows[c["whole"].id], "Rationale"), (rows[c["whole"].id], "Change in revised draft")}
+    assert "at least 20 characters" in page and "clause 12: …" in page
+    for name in ("email", "anon", "whole", "form", "hidden"):
+        assert answer_of(session, c[name].id) is None, name
+
+
+def test_an_unchanged_row_is_not_checked_again(client, login, session, record):
+    """An answer stored before the rules were tightened does not block every upload."""
+    login("drafter")
+    c = record["comments"]
+    session.add(Response(comment_id=c["email"].id, status="not-accepted", rationale="Old.",
+                         change=""))
+    session.commit()
+    data = fill(download(client), {c["anon"].id: ("Noted", None, None)})
+    page = upload(client, data).get_data(as_text=True)
+    assert "1 answer(s) applied" in page
+    assert answer_of(session, c["email"].id) == ("not-accepted", "Old.", "")
+
+
+def language_of(session, comment_id) -> str:
+    session.expire_all()
+    return session.get(Comment, comment_id).answer.language
+
+
+def test_uploaded_answers_are_in_the_language_the_workbook_was_exported_in(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    data = fill(download(client, "ru"), {c["email"].id: ("Noted", "Учтено.", None)})
+    assert "1 answer(s) applied" in upload(client, data, lang="en").get_data(as_text=True)
+    assert language_of(session, c["email"].id) == "ru"
+    data = fill(download(client, "ky"), {c["anon"].id: ("Noted", "Эске алынды.", None)})
+    upload(client, data, lang="ru")
+    assert language_of(session, c["anon"].id) == "ky"
+
+
+def test_when_the_workbook_does_not_tell_its_language_the_page_language_is_used(
+        client, login, session, record, monkeypatch):
+    login("drafter")
+    c = record["comments"]
+    exported = download(client, "en")
+    # A catalog with "Exported at" untranslated: the label could be English or Russian.
+    with force_locale("ru"):
+        monkeypatch.setitem(get_translations()._catalog, "Exported at", "Exported at")
+    data = fill(exported, {c["email"].id: ("Noted", None, None)})
+    page = upload(client, data, lang="ky").get_data(as_text=True)
+    assert 'class="problems"' not in page
+    assert language_of(session, c["email"].id) == "ky"

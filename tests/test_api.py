@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
@@ -57,6 +58,8 @@ def published_data(comment_on, session, make_document):
                          email="hidden.secret@example.org", key=None, answer=noted)
     new = comment_on(session, body="Awaiting moderation.", state="new",
                       email="new.secret@example.org", answer=noted)
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    consultation.opens_at = consultation.closes_at - timedelta(days=30)
     publish.publish(session, consultation, None)
     session.commit()
     return named.id, anonymous.id, hidden.id, new.id

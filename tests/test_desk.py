@@ -165,19 +165,24 @@ def test_second_drafter_gets_a_conflict_with_the_others_text(client, login, desk
     url = f"/en/desk/comments/{c['email'].id}/"
     # Both opened revision 1; someone else saved first.
     other = session.get(User, _drafter_id(session))
-    save_answer(session, c["email"], "not-accepted", "Другой ответ коллеги.", "", other, 1)
+    save_answer(session, c["email"], "not-accepted", "Другой ответ коллеги.", "", other, 1,
+                language="ru")
     session.commit()
     page = client.post(url, data={"status": "accepted", "rationale": "",
-                                  "change": "My own change text", "base_revision": "1"})
+                                  "change": "Clause 3: my own change text",
+                                  "base_revision": "1"})
     html = page.get_data(as_text=True)
     assert page.status_code == 409
-    assert "Другой ответ коллеги." in html and "My own change text" in html
+    assert "Другой ответ коллеги." in html and "Clause 3: my own change text" in html
+    # The other's answer is marked with its own language on an English page.
+    assert '<dd class="comment-body" lang="ru">Другой ответ коллеги.</dd>' in html
     assert 'name="base_revision" type="hidden" value="2"' in html
     session.expire_all()
     assert session.get(Comment, c["email"].id).answer.status == "not-accepted"
     # Saving again is now a deliberate replacement.
     page = client.post(url, data={"status": "accepted", "rationale": "",
-                                  "change": "My own change text", "base_revision": "2"})
+                                  "change": "Clause 3: my own change text",
+                                  "base_revision": "2"})
     assert page.status_code == 302
     session.expire_all()
     assert session.get(Comment, c["email"].id).answer.status == "accepted"
@@ -218,3 +223,57 @@ def test_next_unanswered_skips_answered_comments(desk, session):
     assert next_unanswered(session, c["oral"]).id == c["written"].id
     assert next_unanswered(session, c["written"]).id == c["hidden"].id  # e-mail is answered
     assert next_unanswered(session, c["whole"]) is None
+
+
+def test_answer_form_asks_the_language_of_the_answer_and_states_the_rules(
+        app, client, login, desk, session, monkeypatch):
+    _document, _hearing, c = desk
+    login("drafter")
+    url = f"/ru/desk/comments/{c['online'].id}/"
+    html = client.get(url).get_data(as_text=True)
+    # The page's language is the default.
+    assert re.search(r'<select[^>]*name="language"', html)
+    assert '<option selected value="ru">' in html
+    assert 'lang="ru"' in html[html.index('name="rationale"') - 300:]
+    monkeypatch.setitem(app.config, "MIN_RATIONALE_CHARS", 30)
+    html = client.get(f"/en/desk/comments/{c['online'].id}/").get_data(as_text=True)
+    assert "at least 30 characters" in html and "clause 12: …" in html
+    assert '<option selected value="en">' in html
+
+
+def test_answer_form_stores_the_language_and_shows_the_answer_in_it(client, login, desk,
+                                                                    session):
+    _document, _hearing, c = desk
+    login("drafter")
+    url = f"/en/desk/comments/{c['online'].id}/"
+    saved = client.post(url, data={"status": "not-accepted", "language": "ky",
+                                   "rationale": "Программанын чегинен тышкары.", "change": "",
+                                   "base_revision": ""})
+    assert saved.status_code == 302
+    response = session.scalar(select(Response).where(Response.comment_id == c["online"].id))
+    assert response.language == "ky"
+    html = client.get(url).get_data(as_text=True)
+    assert '<option selected value="ky">' in html
+    assert re.search(r'<textarea[^>]*lang="ky"[^>]*name="rationale"', html)
+    assert '<td class="comment-body" lang="ky">Программанын чегинен тышкары.</td>' in html
+    refused = client.post(url, data={"status": "noted", "language": "xx", "rationale": "",
+                                     "change": "", "base_revision": "1"})
+    assert refused.status_code == 400 and 'id="language-error"' in refused.get_data(
+        as_text=True)
+
+
+def test_answer_form_refuses_a_short_rationale_and_a_change_naming_no_clause(
+        client, login, desk, session):
+    _document, _hearing, c = desk
+    login("drafter")
+    url = f"/en/desk/comments/{c['online'].id}/"
+    page = client.post(url, data={"status": "partly-accepted", "language": "en",
+                                  "rationale": "Too short.", "change": "see above",
+                                  "base_revision": ""})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    rationale_error = re.search(r'id="rationale-error">([^<]*)<', html).group(1)
+    assert "at least 20 characters" in rationale_error
+    change_error = re.search(r'id="change-error">([^<]*)<', html).group(1)
+    assert "clause 12: …" in change_error
+    assert session.scalar(select(Response).where(Response.comment_id == c["online"].id)) is None

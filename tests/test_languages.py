@@ -56,6 +56,7 @@ def uzbek_app(tmp_path_factory):
         outcomes, problems = import_paths(session, [str(drafts)])
         assert not problems, problems
         consultation = session.scalar(select(Consultation))
+        consultation.announced_at = utcnow().replace(year=2020)
         consultation.opens_at = utcnow().replace(year=2020)
         consultation.closes_at = utcnow().replace(year=2099)
         save_user(session, "admin@example.org", "admin", "correct horse battery")

@@ -106,16 +106,18 @@ def test_default_consultation_when_header_names_none(app, runner, tmp_path):
         assert db.session().scalar(select(Consultation.slug)) == "default"
 
 
-def test_only_some_languages_is_allowed(app, client, runner, tmp_path):
+def test_only_some_languages_is_allowed(app, client, runner, tmp_path, open_period):
     path = write_sample(tmp_path, languages=("ru",))
     assert runner.invoke(args=["import-drafts", str(path)]).exit_code == 0
+    open_period()  # announced
     page = client.get("/en/documents/sample-programme/2/").get_data(as_text=True)
     assert "Второй пункт по-русски." in page
     assert "no English text yet" in page
 
 
-def test_set_period_command(app, runner, make_document):
+def test_set_period_command(app, runner, make_document, complete_notice):
     make_document()
+    complete_notice()
     result = runner.invoke(args=["set-period", "--opens", "2025-06-01T09:00",
                                  "--closes", "2025-07-15T18:00"])
     assert result.exit_code == 0, result.output

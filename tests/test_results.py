@@ -29,8 +29,9 @@ ANSWERED = ("accepted", "Good point.", "Clause 1 reworded.")
 
 
 def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(comment_on,
-        client, session, make_document, login):
+        client, session, make_document, login, close_period):
     make_document()
+    close_period()
     comment_on(session, answer=ANSWERED)
     hidden = comment_on(session, key="2", state="hidden", hidden_reason="abuse")
     session.commit()
@@ -45,8 +46,9 @@ def test_publish_refused_while_a_comment_is_unanswered_and_lists_it(comment_on,
 
 
 def test_publish_allowed_once_every_comment_is_answered_then_unpublish(comment_on,
-        client, session, make_document, login):
+        client, session, make_document, login, close_period):
     make_document()
+    close_period()
     comment_on(session, answer=ANSWERED)
     grouped_a = comment_on(session, key="2", body="Same text.")
     grouped_b = comment_on(session, key="2", body="Same text.")
@@ -112,7 +114,9 @@ def test_results_page_before_publication_gives_the_closing_date(comment_on,
 
 
 def _publish_now(session):
-    publish.publish(session, consultation(session), None)
+    c = consultation(session)
+    c.opens_at, c.closes_at = utcnow() - timedelta(days=31), utcnow() - timedelta(days=1)
+    publish.publish(session, c, None)
     session.commit()
 
 
@@ -220,3 +224,23 @@ def test_csv_field_neutralises_every_formula_start():
         assert csv_field(value) == "'" + value
     assert csv_field("#5 is fine") == "#5 is fine"
     assert csv_field(5) == "5" and csv_field(None) == ""
+
+
+def test_answers_are_marked_with_their_own_language(comment_on, client, session,
+                                                    make_document):
+    make_document()
+    answered_in_ky = comment_on(session, language="ru", body="Текст по-русски.",
+                                answer=("not-accepted", "Программанын чегинен тышкары.",
+                                        ""))
+    session.scalar(select(Response).where(Response.comment_id == answered_in_ky.id)) \
+        .language = "ky"
+    comment_on(session, key="2", language="ru", body="Ещё текст.",
+               answer=("accepted", "", "Пункт 2 дополнен."))  # answered before languages
+    # Published as the results page knows it (publishing itself is tested above).
+    consultation(session).results_published_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    page = client.get("/en/results/sample-programme/").get_data(as_text=True)
+    # The labels stay in the page's language; the drafters' texts carry their own.
+    assert ('<dt>Rationale</dt><dd class="rationale" lang="ky">Программанын чегинен '
+            'тышкары.</dd>') in page
+    assert '<dd class="change" lang="ru">Пункт 2 дополнен.</dd>' in page

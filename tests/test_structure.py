@@ -25,7 +25,7 @@ AREAS = ("consult.drafts", "consult.comments", "consult.hearings", "consult.inta
          "consult.synthesis", "consult.publication")
 WEB = ("routes", "forms", "commands")
 TOP = ("consult.cli", "consult.demo", "consult.views", "consult.accounts.routes",
-       "consult.accounts.forms")
+       "consult.accounts.forms", "consult.settings")
 
 
 def module_name(path: Path) -> str:
@@ -73,7 +73,8 @@ def edges() -> dict[str, set[str]]:
 def layer(name: str) -> float:
     """Where a module stands: kernel 0, areas 1..n in data-flow order, web and CLI on top."""
     last = name.rsplit(".", 1)[-1]
-    if name in TOP or (last in WEB and name.count(".") >= 2):
+    if name in TOP or any(name.startswith(top + ".") for top in TOP) or (
+            last in WEB and name.count(".") >= 2):
         return 100
     for index, area in enumerate(AREAS, start=1):
         if name == area or name.startswith(area + "."):

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
-from wtforms.widgets import DateTimeLocalInput
 
-from ..core.time import parse_local
 from ..core.vocab import ROLES
 from ..forms import choices_of
 from .services import MIN_PASSWORD_LENGTH
@@ -63,28 +61,6 @@ class RoleForm(FlaskForm):
 
 class ActiveForm(FlaskForm):
     """Only the CSRF token: the URL says which account and which way."""
-
-
-def _local_datetime(form, field):
-    try:
-        field.parsed = parse_local(field.data or "")
-    except ValueError:
-        raise ValidationError(_l("Enter a date and time such as 2025-06-01 09:00.")) from None
-
-
-class SettingsForm(FlaskForm):
-    opens = StringField(_l("Opens (Bishkek time)"), widget=DateTimeLocalInput(), validators=[
-        InputRequired(message=_l("Enter when the consultation opens.")), _local_datetime])
-    closes = StringField(_l("Closes (Bishkek time)"), widget=DateTimeLocalInput(), validators=[
-        InputRequired(message=_l("Enter when the consultation closes.")), _local_datetime])
-    moderation = RadioField(_l("Moderation"), choices=[
-        ("pre", _l("Pre-moderation: a comment appears once a moderator publishes it")),
-        ("post", _l("Post-moderation: a comment appears at once; moderators may hide it"))],
-        validate_choice=False)
-
-    def validate_moderation(self, field):
-        if field.data not in ("pre", "post"):
-            raise ValidationError(_l("Choose pre-moderation or post-moderation."))
 
 
 class AuditFilterForm(FlaskForm):

@@ -9,7 +9,7 @@ STAFF_LINKS = (
     ("hearings.manage", _l("Hearing records"), ("moderator",)),
     ("hearings.statistics", _l("Participation"), ("moderator", "drafter")),
     ("synthesis.desk", _l("Drafting desk"), ("drafter",)),
-    ("accounts.consultation", _l("Consultation settings"), ()),
+    ("settings.consultation", _l("Consultation settings"), ()),
     ("publication.publish", _l("Publish results"), ()),
     ("accounts.users", _l("Users"), ()),
     ("accounts.audit", _l("Audit log"), ("moderator",)),

@@ -8,16 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import db
-from ..core.consultation import current_consultation, set_moderation, set_period
 from ..core.paging import Page, page_number
-from ..core.time import to_local
 from ..core.vocab import ROLES
 from ..models import User
 from ..ratelimit import limit
 from ..security import safe_next
 from . import services
 from .auth import role_required
-from .forms import ActiveForm, AuditFilterForm, LoginForm, RoleForm, SettingsForm, UserForm
+from .forms import ActiveForm, AuditFilterForm, LoginForm, RoleForm, UserForm
 from .navigation import STAFF_LINKS
 
 bp = Blueprint("accounts", __name__, url_prefix="/<lang>")
@@ -138,38 +136,6 @@ def set_active(user_id: int):
 def _refuse(message: str):
     flash(message, "error")
     return redirect(url_for("accounts.users"))
-
-
-# ------------------------------------------------------------------ consultation settings
-
-def _local_input(value) -> str:
-    return to_local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
-
-
-@bp.route("/settings/", methods=["GET", "POST"])
-@role_required("admin")
-def consultation():
-    """The consultation period (Bishkek time) and the moderation mode."""
-    session = db.session()
-    item = current_consultation(session)
-    if item is None:
-        return render_template("accounts/settings.html", consultation=None, form=None)
-    form = SettingsForm(data={"opens": _local_input(item.opens_at),
-                              "closes": _local_input(item.closes_at),
-                              "moderation": item.moderation})
-    if form.validate_on_submit():
-        try:
-            if (form.opens.parsed, form.closes.parsed) != (item.opens_at, item.closes_at):
-                set_period(session, item, form.opens.parsed, form.closes.parsed, current_user)
-            set_moderation(session, item, form.moderation.data, current_user)
-        except ValueError as exc:
-            session.rollback()
-            form.closes.errors.append(str(exc))
-        else:
-            session.commit()
-            flash(_("The consultation settings were saved."), "success")
-            return redirect(url_for("accounts.consultation"))
-    return render_template("accounts/settings.html", consultation=item, form=form)
 
 
 # ------------------------------------------------------------------ audit log

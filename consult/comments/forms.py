@@ -1,12 +1,14 @@
-"""The citizen's comment form and the moderator's decision form."""
+"""The citizen's comment form, the receipt holder's forms and the moderator's forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from ..core.vocab import CATEGORIES, CONSENTS, GENDERS, HIDE_REASONS, REGIONS
 from ..forms import Listed, choices_of, language_choices
 from ..i18n import current_lang
+from .receipts import REASON_MAX, ReceiptRefused, reason_text
 
 BODY_MAX = 10_000
 
@@ -75,3 +77,75 @@ class ModerationForm(FlaskForm):
             self.reason.errors = [_l("Choose the reason for hiding the comment.")]
             return False
         return True
+
+
+# ---------------------------------------------------------------- the receipt holder's forms
+# Each confirmation has its own field name: the receipt page shows all three forms, and
+# ids must stay unique for their labels.
+
+class WithdrawForm(FlaskForm):
+    """Withdraw the comment; it cannot be undone, so it must be confirmed."""
+
+    confirm_withdrawal = BooleanField(
+        _l("I withdraw my comment. I understand that this cannot be undone."),
+        validators=[DataRequired(message=_l("Tick the box to confirm that you withdraw "
+                                            "your comment."))])
+
+
+class ConsentForm(FlaskForm):
+    """Change how the comment may be published."""
+
+    consent = RadioField(
+        _l("Publication"), choices=choices_of(CONSENTS), validate_choice=False,
+        validators=[Listed(message=_l("Choose how your comment may be published."))])
+
+
+class EraseForm(FlaskForm):
+    """Erase name, organisation and e-mail; it cannot be undone, so it must be confirmed."""
+
+    confirm_erasure = BooleanField(
+        _l("Erase my name, organisation and e-mail address. I understand that this cannot "
+           "be undone."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the erasure."))])
+
+
+# ---------------------------------------------------------------- staff, on a written request
+
+def request_actions() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…")),
+            SelectChoice("withdraw", _l("Withdraw the comment")),
+            SelectChoice("consent", _l("Change the consent to publication")),
+            SelectChoice("erase", _l("Erase name, organisation and e-mail"))]
+
+
+class WrittenRequestForm(FlaskForm):
+    """What a commenter asked for in writing, done by staff, with the reason. One per
+    comment on the queue page: made with ``prefix=request_prefix(comment_id)``."""
+
+    action = SelectField(
+        _l("Requested change"), choices=request_actions, default="", validate_choice=False,
+        validators=[DataRequired(message=_l("Choose what the request asks for.")),
+                    Listed(message=_l("Choose what the request asks for."))])
+    consent = SelectField(
+        _l("New consent"), choices=choices_of(CONSENTS, blank=_l("Choose…")), default="",
+        validate_choice=False, validators=[Listed(message=_l("Choose a listed consent."))])
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(message=_l("Give the reason for this change.")),
+        Length(max=REASON_MAX, message=_l("The reason may be at most %(max)d characters "
+                                          "long."))])
+
+    def validate_consent(self, field) -> None:
+        if self.action.data == "consent" and not field.data:
+            raise ValidationError(_l("Choose the consent the request asks for."))
+
+    def validate_reason(self, field) -> None:
+        # The service checks the same rule; here it is shown next to the field.
+        try:
+            reason_text(field.data)
+        except ReceiptRefused as refusal:
+            raise ValidationError(str(refusal)) from None
+
+
+def request_prefix(comment_id: int) -> str:
+    """Field names (and ids) of one comment's written-request form on the queue page."""
+    return f"request-{comment_id}"

@@ -1,10 +1,37 @@
-"""The commenter's own page: a comment found by its receipt code."""
+"""The commenter's own page: a comment found by its receipt code, and what its holder may
+do with it (Aarhus Art. 6; the Law "On personal information").
+
+The receipt code is the commenter's key: with it, at any time and with no account, they may
+withdraw the comment, change their consent to publication, or have their personal data
+erased. Staff do the same on a written request and must say why. What the public then sees
+follows from the comment's row alone (``consult.comments.public``), so every page, CSV, API
+response and export honours a change as soon as it is committed.
+
+Services take a session and plain values, flush and never commit; each change is audited
+(actor None: the commenter with the code; a User: staff on a written request).
+"""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Comment, Document
+from .. import audit
+from ..core.text import clean
+from ..core.time import iso_local, utcnow
+from ..core.vocab import CONSENTS
+from ..models import Comment, Document, User
+
+# What "personal data" means for erasure: what identifies the commenter. Category, region
+# and gender stay: they are statistics, not identification, and the totals must hold.
+PERSONAL_FIELDS = ("author_name", "organisation", "email")
+# A written request's reason must say something ("per letter of 3 May" and up).
+REASON_MIN_WORDS = 3
+REASON_MAX = 2000
+
+
+class ReceiptRefused(ValueError):
+    """The change was not made; the message (translated) says why."""
 
 
 def by_receipt(session: Session, code: str) -> Comment | None:
@@ -16,3 +43,93 @@ def by_receipt(session: Session, code: str) -> Comment | None:
         .options(selectinload(Comment.clause), selectinload(Comment.document)
                  .selectinload(Document.current_version),
                  selectinload(Comment.document).selectinload(Document.consultation)))
+
+
+def reason_text(reason: str | None) -> str:
+    """A written request's reason, cleaned; ReceiptRefused unless it says something."""
+    text, _removed = clean((reason or "").strip())
+    if len(text.split()) < REASON_MIN_WORDS:
+        raise ReceiptRefused(_("Give the reason for this change in at least a few words (the "
+                               "written request it carries out)."))
+    if len(text) > REASON_MAX:
+        raise ReceiptRefused(_("The reason may be at most %(max)d characters long.",
+                               max=REASON_MAX))
+    return text
+
+
+def staff_reason(actor: User | None, reason: str) -> str:
+    """The reason as it goes into the audit event: required from staff, '' for the
+    commenter (who owes nobody a reason)."""
+    return reason_text(reason) if actor is not None else ""
+
+
+def _audit(session: Session, actor: User | None, action: str, comment: Comment,
+           before: dict, after: dict, reason: str) -> None:
+    # Who asked is part of the record: the commenter with the code, or staff on paper.
+    after = {**after, "by": "staff" if actor is not None else "receipt"}
+    if reason:
+        after["reason"] = reason
+    session.flush()
+    audit.record(session, actor, action, comment, before, after)
+
+
+def withdraw(session: Session, comment: Comment, actor: User | None = None,
+             reason: str = "") -> bool:
+    """Withdraw the comment: its text leaves every public surface; it stays in the
+    register (and every count) as withdrawn and keeps its answer. Returns whether anything
+    changed (withdrawing twice changes nothing). Audited."""
+    reason = staff_reason(actor, reason)
+    if comment.state == "withdrawn":
+        return False
+    before = {"state": comment.state, "reason": comment.hidden_reason}
+    comment.state, comment.hidden_reason = "withdrawn", "withdrawn"
+    comment.withdrawn_at = utcnow()
+    _audit(session, actor, "comment.withdraw", comment, before,
+           {"state": "withdrawn", "reason": "withdrawn",
+            "withdrawn_at": iso_local(comment.withdrawn_at)}, reason)
+    return True
+
+
+def change_consent(session: Session, comment: Comment, consent: str,
+                   actor: User | None = None, reason: str = "") -> bool:
+    """Set how the comment may be published (a ``CONSENTS`` code). Returns whether anything
+    changed. Audited."""
+    reason = staff_reason(actor, reason)
+    if consent not in CONSENTS:
+        raise ReceiptRefused(_("Choose one of the listed ways to publish your comment."))
+    if comment.state == "withdrawn":
+        # Nothing of a withdrawn comment is published again: consent has nothing to govern.
+        raise ReceiptRefused(_("This comment was withdrawn: nothing of it is published, so "
+                               "there is no consent to change."))
+    if consent == "full" and comment.erased_at is not None:
+        # The name is gone: "publish with my name" would promise what cannot be shown.
+        raise ReceiptRefused(_("Your name was erased, so the comment cannot be published "
+                               "with it."))
+    if consent == comment.consent:
+        return False
+    before = {"consent": comment.consent}
+    comment.consent = consent
+    _audit(session, actor, "comment.consent", comment, before,
+           {"consent": consent, "changed_at": iso_local(utcnow())}, reason)
+    return True
+
+
+def erase_personal_data(session: Session, comment: Comment, actor: User | None = None,
+                        reason: str = "") -> bool:
+    """Blank the commenter's name, organisation and e-mail address; the comment itself, its
+    category, region and answer stay. Returns whether anything changed. Audited without
+    the erased values: the event names only the fields that were erased.
+
+    Earlier audit events (``intake.snapshot`` when the comment was recorded) still hold the
+    name and organisation; audit history is not rewritten."""
+    reason = staff_reason(actor, reason)
+    erased = [name for name in PERSONAL_FIELDS if getattr(comment, name)]
+    if not erased and comment.erased_at is not None:
+        return False
+    before = {"erased_at": iso_local(comment.erased_at)}
+    for name in erased:
+        setattr(comment, name, "")
+    comment.erased_at = utcnow()
+    _audit(session, actor, "comment.erase", comment, before,
+           {"erased": erased, "erased_at": iso_local(comment.erased_at)}, reason)
+    return True

@@ -201,5 +201,18 @@ HEARING_FILE_KINDS = _vocab(
     ("other", _l("Other")),
 )
 
+# Where a consultation stands (Aarhus Art. 6 and 7), in order; consult.core.consultation
+# decides, from the dates and from the admins' explicit actions.
+PHASES = _vocab(
+    "phase",
+    ("preparation", _l("In preparation")),
+    ("announced", _l("Announced")),
+    ("open", _l("Open for comments")),
+    ("closed", _l("Closed for comments")),
+    ("answering", _l("Comments being answered")),
+    ("published", _l("Results published")),
+    ("decided", _l("Decision taken")),
+)
+
 ALL = (CHANNELS, CATEGORIES, REGIONS, GENDERS, CONSENTS, STATES, HIDE_REASONS, WITHHELD,
-       STATUSES, ROLES, KINDS, FORMATS, HEARING_STATUSES, HEARING_FILE_KINDS)
+       STATUSES, ROLES, KINDS, FORMATS, HEARING_STATUSES, HEARING_FILE_KINDS, PHASES)

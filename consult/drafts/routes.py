@@ -18,8 +18,8 @@ from ..cache import PageCache, cacheable, lru
 from ..comments import public
 from ..comments.forms import CommentForm
 from ..comments.intake import Refused, target_for
+from ..core import consultation as lifecycle
 from ..core import languages
-from ..core.consultation import current_consultation
 from ..core.paging import Page, page_number
 from ..core.period import phase
 from ..core.time import utcnow
@@ -28,8 +28,10 @@ from ..hearings.records import hearings
 from ..i18n import current_lang
 from ..intake import online
 from ..models import Consultation
+from ..publication.results import totals
 from ..ratelimit import limit
 from ..security import DATABASE_AWAY
+from ..views import public_consultation, visible
 from . import services
 
 bp = Blueprint("drafts", __name__, url_prefix="/<lang>")
@@ -46,21 +48,36 @@ COMMENTS_PER_PAGE = 100
 
 
 @bp.get("/")
-def notice():
-    """The consultation notice: what is decided, by whom, when, and how to take part."""
+@bp.get("/consultations/<cslug>/")
+def notice(cslug: str | None = None):
+    """The consultation notice: what is decided, by whom, when, how to take part, where it
+    stands and, at the end, the decision taken. ``/`` shows the current consultation."""
     session = db.session()
-    consultation = current_consultation(session)
-    if consultation is None:
+    consultation = public_consultation(cslug)
+    if consultation is None or not visible(consultation):
         return render_template("drafts/empty.html")
     return render_template(
         "drafts/notice.html", consultation=consultation,
+        phase=lifecycle.phase(session, consultation),
         documents=services.documents(session, consultation),
-        hearings=hearings(session, consultation))
+        hearings=hearings(session, consultation),
+        totals=totals(session, consultation) if consultation.decision else None)
+
+
+@bp.get("/consultations/")
+def archive():
+    """Every consultation announced on this site, past ones included, each at its own
+    address with its notice, documents, results and decision."""
+    session = db.session()
+    items = lifecycle.public_consultations(session)
+    return render_template("drafts/archive.html", consultations=[
+        (item, lifecycle.phase(session, item)) for item in items])
 
 
 def _document_or_404(slug: str):
     document = services.document_by_slug(db.session(), slug)
-    if document is None or document.current_version is None:
+    if document is None or document.current_version is None or \
+            not visible(document.consultation):
         abort(404)
     return document
 
@@ -87,7 +104,9 @@ def _page_key(kind: str, slug: str, detail: str) -> tuple | None:
         _last_state.set(slug, state)
     if state is None:
         abort(404)
-    document_id, version_id, revision, opens_at, closes_at = state
+    document_id, version_id, revision, opens_at, closes_at, announced_at = state
+    if announced_at is None:
+        return None  # not public yet: the view answers (staff see it, others do not)
     return (kind, document_id, version_id, revision, phase(opens_at, closes_at, utcnow()),
             current_lang(), detail, _comment_page())
 

@@ -22,10 +22,10 @@ def document_by_slug(session: Session, slug: str) -> Document | None:
 
 def page_state(session: Session, slug: str) -> tuple | None:
     """What a cached document or clause page depends on, in one light query (no ORM objects):
-    (document id, current version id, public revision, opens_at, closes_at)."""
+    (document id, current version id, public revision, opens_at, closes_at, announced_at)."""
     row = session.execute(
         select(Document.id, Document.current_version_id, Document.public_revision,
-               Consultation.opens_at, Consultation.closes_at)
+               Consultation.opens_at, Consultation.closes_at, Consultation.announced_at)
         .join(Consultation, Document.consultation_id == Consultation.id)
         .where(Document.slug == slug)).first()
     return tuple(row) if row is not None and row[1] is not None else None

@@ -1,8 +1,6 @@
 """Forms of the hearing records, fast entry and kit upload (staff only)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -27,9 +25,9 @@ from ..core.vocab import (
     HEARING_FILE_KINDS,
     HEARING_STATUSES,
 )
-from ..forms import Listed, choices_of, language_choices
+from ..forms import Listed, choices_of, language_choices, localized_fields, per_languages
 
-TEXT_FIELDS = {"city": 120, "venue": 300, "agenda": 20000}  # kept per language
+TEXT_FIELDS = ("city", "venue", "agenda")  # kept per language
 
 
 def _count(label):
@@ -40,11 +38,6 @@ def _count(label):
 def category_field(code: str) -> str:
     """The name of the attendance field of a category (``cat_local_government``)."""
     return f"cat_{code.replace('-', '_')}"
-
-
-def text_field(prefix: str, code: str) -> str:
-    """The name of a per-language field (``city_ky``)."""
-    return f"{prefix}_{code}"
 
 
 class HearingFormBase(FlaskForm):
@@ -72,41 +65,28 @@ class HearingFormBase(FlaskForm):
     organisations = TextAreaField(_l("Organisations present"), validators=[
         Length(max=20000, message=_l("Too long."))])
     minutes = TextAreaField(_l("Minutes"), validators=[Length(max=100000, message=_l("Too long."))])
+    short_notice_reason = TextAreaField(
+        _l("Reason for short notice (needed when the hearing starts sooner than the required "
+           "advance notice)"),
+        validators=[Length(max=2000, message=_l("Too long."))])
     submit = SubmitField(_l("Save"))
 
 
 
 
-def _label(prefix: str, code: str):
-    # The language's own name is the same in every locale; the rest is translated.
-    name = languages.name(code)
-    return {"city": _l("City (%(language)s)", language=name),
-            "venue": _l("Venue (%(language)s)", language=name),
-            "agenda": _l("Agenda (%(language)s)", language=name)}[prefix]
 
-
-@lru_cache(maxsize=8)
-def _hearing_form_class(codes: tuple[str, ...]) -> type:
-    """The hearing form for these languages: a city, venue and agenda field per language
-    (the city required in the first), attendance per category."""
-    fields = {}
-    for prefix, limit in TEXT_FIELDS.items():
-        for code in codes:
-            validators = [Length(max=limit, message=_l("Too long."))]
-            if prefix == "city" and code == codes[0]:
-                validators.insert(0, DataRequired(message=_l("Enter the city.")))
-            kind = TextAreaField if prefix == "agenda" else StringField
-            fields[text_field(prefix, code)] = kind(
-                _label(prefix, code), validators=validators)
-    for code in CATEGORIES:
-        fields[category_field(code)] = _count(CATEGORIES[code])
+@per_languages
+def HearingForm() -> type:  # noqa: N802 (used like the class it makes)
+    """The hearing form: a city, venue and agenda field per language (the city required in
+    the first), attendance per category."""
+    fields = {
+        **localized_fields("city", _l("City"), max_length=120,
+                           required=languages.codes()[:1],
+                           required_message=_l("Enter the city.")),
+        **localized_fields("venue", _l("Venue"), max_length=300),
+        **localized_fields("agenda", _l("Agenda"), TextAreaField, max_length=20000),
+        **{category_field(code): _count(CATEGORIES[code]) for code in CATEGORIES}}
     return type("HearingForm", (HearingFormBase,), fields)
-
-
-
-def HearingForm(*args, **kwargs) -> FlaskForm:  # noqa: N802 (used like the class it makes)
-    """A hearing form for the application's languages."""
-    return _hearing_form_class(languages.codes())(*args, **kwargs)
 
 
 class FileForm(FlaskForm):

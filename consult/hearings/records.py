@@ -5,15 +5,17 @@ Functions take a session and plain values and flush; the caller commits. Audited
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..core import languages
-from ..core.time import to_local
+from ..core.consultation import setting
+from ..core.time import to_local, utcnow
 from ..core.uploads import check_attachment, sha256
 from ..models import Comment, Consultation, Hearing, HearingFile, User
 
@@ -21,7 +23,16 @@ ATTENDANCE_FIELDS = ("attendance_total", "attendance_women", "attendance_men",
                      "attendance_unstated")
 HEARING_FIELDS = ("city", "starts_at", "ends_at", "venue", "format", "online_link",
                   "languages", "agenda", "status", *ATTENDANCE_FIELDS,
-                  "attendance_by_category", "organisations", "minutes")
+                  "attendance_by_category", "organisations", "minutes",
+                  "short_notice_reason")
+
+
+class HearingRefused(ValueError):
+    """The hearing cannot be saved so; ``messages`` maps a field to a translated reason."""
+
+    def __init__(self, messages: dict[str, str]):
+        super().__init__("; ".join(messages.values()))
+        self.messages = messages
 
 
 def hearings(session: Session, consultation: Consultation) -> list[Hearing]:
@@ -68,6 +79,7 @@ def save_hearing(session: Session, consultation: Consultation, hearing: Hearing 
     ``values`` holds the HEARING_FIELDS: per-language dicts for city, venue and agenda,
     naive-UTC times, attendance numbers (None when unknown).
     """
+    _check_notice(consultation, hearing, values, utcnow())
     before = _snapshot(hearing, HEARING_FIELDS) if hearing is not None else None
     if hearing is None:
         hearing = Hearing(consultation_id=consultation.id, slug=_slug(session, values))
@@ -79,6 +91,31 @@ def save_hearing(session: Session, consultation: Consultation, hearing: Hearing 
     audit.record(session, actor, "hearing.create" if before is None else "hearing.update",
                  hearing, before, _snapshot(hearing, HEARING_FIELDS))
     return hearing
+
+
+def _check_notice(consultation: Consultation, hearing: Hearing | None, values: dict,
+                  now: datetime) -> None:
+    """Aarhus Art. 6(2)(d): a hearing is announced with its date, time and venue
+    HEARING_NOTICE_DAYS ahead. One scheduled, or moved, to start sooner needs its venue (or
+    an online link when held online) and a recorded reason, which the schedule shows."""
+    starts = values.get("starts_at")
+    if starts is None or starts <= now or values.get("status") == "cancelled":
+        return
+    moved = hearing is None or hearing.starts_at != starts
+    days = setting("HEARING_NOTICE_DAYS", 10)
+    if not moved or starts - now >= timedelta(days=days):
+        return
+    messages = {}
+    online = values.get("format") == "online"
+    if not (values.get("online_link") if online else any((values.get("venue") or {}).values())):
+        messages["venue"] = _("A hearing less than %(days)d days away needs its venue (or, "
+                              "online, its link) now.", days=days)
+    if len((values.get("short_notice_reason") or "").strip()) < 10:
+        messages["short_notice_reason"] = _(
+            "The hearing starts in less than %(days)d days: record why it is announced at "
+            "short notice (it is shown on the schedule).", days=days)
+    if messages:
+        raise HearingRefused(messages)
 
 
 def set_entry_closed(session: Session, hearing: Hearing, closed: bool, actor: User | None):

@@ -25,16 +25,22 @@ from .. import db
 from ..accounts.auth import role_required
 from ..comments.intake import Refused
 from ..core import languages
-from ..core.consultation import current_consultation
 from ..core.time import from_local, to_local
 from ..core.uploads import UploadError
 from ..core.vocab import CATEGORIES, HEARING_FILE_KINDS
 from ..drafts import services as draft_services
+from ..forms import fill_localized, localized_name, localized_values
 from ..i18n import current_lang
 from ..intake import hearing_entry
 from ..intake.kit import import_kit
 from ..models import Clause, Comment, Consultation, Hearing, HearingFile
-from ..views import consultation_or_404, document_choices, published_documents
+from ..views import (
+    document_choices,
+    public_consultation,
+    published_documents,
+    staff_consultation,
+    visible,
+)
 from . import forms, records
 from .kit import column_labels, kit_workbook
 from .statistics import statistics as participation
@@ -58,11 +64,13 @@ def public_url(endpoint: str, **values) -> str | None:
 
 
 @bp.get("/hearings/")
-def schedule():
+@bp.get("/consultations/<cslug>/hearings/")
+def schedule(cslug: str | None = None):
     """Every hearing: city, date and time, venue, online link, and a QR code to the drafts."""
     session = db.session()
-    consultation = current_consultation(session)
-    hearings = records.hearings(session, consultation) if consultation else []
+    consultation = public_consultation(cslug)
+    hearings = records.hearings(session, consultation) \
+        if consultation is not None and visible(consultation) else []
     drafts_url = public_url("drafts.notice")
     return render_template("hearings/schedule.html", hearings=hearings, drafts_url=drafts_url,
                            qr=qr_svg(drafts_url) if drafts_url else None)
@@ -86,24 +94,21 @@ def _hearing(hearing_id: int) -> Hearing:
 def manage():
     """Hearing records for moderators: every hearing with its status and comment count."""
     session = db.session()
-    consultation = current_consultation(session)
+    consultation = staff_consultation(optional=True)
     stats = participation(session, consultation) if consultation else {"hearings": []}
     return render_template("hearings/manage.html", rows=stats["hearings"])
 
 
 def _form_values(form) -> dict:
-    def texts(prefix):
-        values = {code: (form[forms.text_field(prefix, code)].data or "").strip()
-                  for code in languages.codes()}
-        return {code: text for code, text in values.items() if text}
     values = {
-        "city": texts("city"), "venue": texts("venue"), "agenda": texts("agenda"),
+        **{prefix: localized_values(form, prefix) for prefix in forms.TEXT_FIELDS},
         "starts_at": from_local(form.starts_at.data) if form.starts_at.data else None,
         "ends_at": from_local(form.ends_at.data) if form.ends_at.data else None,
         "format": form.format.data, "online_link": (form.online_link.data or "").strip(),
         "languages": ",".join(form.languages.data), "status": form.status.data,
         "organisations": (form.organisations.data or "").strip(),
         "minutes": (form.minutes.data or "").strip(),
+        "short_notice_reason": (form.short_notice_reason.data or "").strip(),
         "attendance_by_category": {
             code: form[forms.category_field(code)].data for code in CATEGORIES
             if form[forms.category_field(code)].data is not None},
@@ -115,13 +120,12 @@ def _form_values(form) -> dict:
 
 def _fill_form(form, hearing: Hearing) -> None:
     for prefix in forms.TEXT_FIELDS:
-        for code in languages.codes():
-            form[forms.text_field(prefix, code)].data = getattr(hearing, prefix).get(code, "")
+        fill_localized(form, prefix, getattr(hearing, prefix))
     for name in ("starts_at", "ends_at"):
         value = getattr(hearing, name)
         form[name].data = to_local(value).replace(tzinfo=None) if value else None
     for name in ("format", "online_link", "status", "organisations", "minutes",
-                 *records.ATTENDANCE_FIELDS):
+                 "short_notice_reason", *records.ATTENDANCE_FIELDS):
         form[name].data = getattr(hearing, name)
     form.languages.data = [c for c in hearing.languages.split(",") if c]
     for code in CATEGORIES:
@@ -138,19 +142,36 @@ def edit(hearing_id: int | None = None):
     form = forms.HearingForm()
     if request.method == "GET" and hearing is not None:
         _fill_form(form, hearing)
+    status = 200
     if form.validate_on_submit():
         values = _form_values(form)
-        hearing = records.save_hearing(session, consultation_or_404(), hearing, values,
-                                       current_user)
+        consultation = session.get(Consultation, hearing.consultation_id) if hearing \
+            else staff_consultation()
+        try:
+            hearing = records.save_hearing(session, consultation, hearing, values,
+                                           current_user)
+        except records.HearingRefused as refusal:
+            session.rollback()
+            # The venue's message goes under the first language's venue field.
+            targets = {"venue": localized_name("venue", languages.codes()[0]),
+                       "short_notice_reason": "short_notice_reason"}
+            for name, message in refusal.messages.items():
+                form[targets[name]].errors = [*form[targets[name]].errors, message]
+            return _edit_page(form, hearing, 422)
         session.commit()
         flash(_("Hearing record saved."), "success")
         if records.attendance_mismatch(values):
             flash(_("Note: women, men and not stated do not add up to the total attendance."),
                   "warning")
         return redirect(url_for("hearings.record", hearing_id=hearing.id))
+    return _edit_page(form, hearing, status)
+
+
+def _edit_page(form, hearing, status: int):
     return render_template("hearings/edit.html", form=form, hearing=hearing,
-                           categories=CATEGORIES, text_field=forms.text_field,
-                           category_field=forms.category_field)
+                           categories=CATEGORIES, text_field=localized_name,
+                           category_field=forms.category_field,
+                           notice_days=current_app.config["HEARING_NOTICE_DAYS"]), status
 
 
 @bp.route("/hearings/<int:hearing_id>/", methods=["GET", "POST"])
@@ -353,7 +374,7 @@ def handout(hearing_id: int):
 def statistics():
     """Participation: comments and attendance per hearing, by gender and category."""
     session = db.session()
-    consultation = current_consultation(session)
+    consultation = staff_consultation(optional=True)
     stats = participation(session, consultation) if consultation else None
     return render_template("hearings/statistics.html", stats=stats, bars=bars)
 

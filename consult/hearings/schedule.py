@@ -4,7 +4,9 @@
 Format::
 
     {"consultation": "biodiversity-2025",
-     "notice": {"title": {...}, "authority": {...}, "developer": {...}, "contact": {...}},
+     "notice": {"title": {...}, "proposal": {...}, "authority": {...}, "developer": {...},
+                "contact": {...}, "documents_at": {...}, "how_to_comment": {...},
+                "legal_basis": {...}, "assessment_applies": false, "assessment_at": {}},
      "hearings": [{"slug": "naryn-2025", "city": {"ky": "Нарын", "ru": "Нарын", "en": "Naryn"},
                    "starts_at": "2025-06-10T14:00", "ends_at": "2025-06-10T16:15",
                    "venue": {}, "format": "hybrid", "online_link": "https://...",
@@ -20,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.consultation import NOTICE_FIELDS, save_notice
 from ..core.time import parse_local
 from ..core.vocab import FORMATS
 from ..drafts.load import get_consultation
 from ..models import Hearing
 
-NOTICE_FIELDS = ("title", "authority", "developer", "contact")
 FIELDS = ("city", "venue", "format", "online_link", "languages", "agenda")
 
 
@@ -34,9 +36,10 @@ def load_schedule(session: Session, path: Path) -> list[Hearing]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         consultation = get_consultation(session, data.get("consultation"))
-        for name, texts in data.get("notice", {}).items():
-            if name in NOTICE_FIELDS:
-                setattr(consultation, name, dict(texts))
+        notice = data.get("notice", {})
+        save_notice(session, consultation, {
+            name: value for name, value in notice.items()
+            if name in NOTICE_FIELDS or name == "assessment_applies"}, actor=None)
         hearings = [_save(session, consultation.id, entry) for entry in data["hearings"]]
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a hearing schedule ({exc})") from exc

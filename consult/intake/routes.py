@@ -12,7 +12,7 @@ from ..comments.intake import Refused
 from ..core.time import from_local
 from ..core.uploads import UploadError
 from ..hearings.kit import column_labels
-from ..views import consultation_or_404, document_choices, published_documents
+from ..views import document_choices, published_documents, staff_consultation
 from . import form_export, forms, letters
 
 bp = Blueprint("intake", __name__, url_prefix="/<lang>")
@@ -23,7 +23,7 @@ bp = Blueprint("intake", __name__, url_prefix="/<lang>")
 def letter():
     """Enter a letter or e-mail as comments, one per clause it addresses."""
     session = db.session()
-    documents = published_documents(consultation_or_404())
+    documents = published_documents(staff_consultation())
     form = forms.LetterForm()
     form.document.choices = document_choices(documents)
     if form.validate_on_submit():
@@ -75,7 +75,7 @@ def form_mapping(digest: str):
         abort(404)
     data, name = pending
     rows = form_export.read_export(data, name)
-    documents = published_documents(consultation_or_404())
+    documents = published_documents(staff_consultation())
     form = forms.MappingForm()
     form.document.choices = document_choices(documents)
     header = [str(v or "") for v in rows[0].values]

@@ -64,6 +64,9 @@ class Comment(Base):
     hidden_reason: Mapped[str] = mapped_column(String(20), default="")
     moderation_note: Mapped[str] = mapped_column(Text, default="")
     moderated_at: Mapped[datetime | None]
+    # The commenter's own actions with the receipt code (consult.comments.receipts).
+    withdrawn_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # name, organisation and e-mail blanked
     group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), index=True)
     # Hash of the submitting client and the text (see SubmissionClaim).
     submission_key: Mapped[str] = mapped_column(String(64), default="", index=True)
@@ -98,6 +101,7 @@ class Response(Base):
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"), unique=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), unique=True)
     status: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8), default="")  # of rationale and change
     rationale: Mapped[str] = mapped_column(Text, default="")
     change: Mapped[str] = mapped_column(Text, default="")
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -1,7 +1,7 @@
 """Consultations and the documents put to them, version by version, clause by clause."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,12 +20,24 @@ class Consultation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # The notice (Aarhus Art. 6(2), SEA Protocol Annex V), each text per language; what it
+    # must hold before anything opens is core.consultation.NOTICE_ITEMS.
     title: Mapped[dict] = mapped_column(JSON, default=dict)
+    proposal: Mapped[dict] = mapped_column(JSON, default=dict)  # and the decision it serves
     authority: Mapped[dict] = mapped_column(JSON, default=dict)
     developer: Mapped[dict] = mapped_column(JSON, default=dict)
     contact: Mapped[dict] = mapped_column(JSON, default=dict)
+    documents_at: Mapped[dict] = mapped_column(JSON, default=dict)  # where to read them
+    how_to_comment: Mapped[dict] = mapped_column(JSON, default=dict)
+    legal_basis: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Whether an environmental assessment applies (None: not said yet) and where to read it.
+    assessment_applies: Mapped[bool | None]
+    assessment_at: Mapped[dict] = mapped_column(JSON, default=dict)
+    announced_at: Mapped[datetime | None]  # the notice made public
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
+    # Why a period shorter than MIN_PERIOD_DAYS is reasonable, per language (Art. 6(3)).
+    period_justification: Mapped[dict] = mapped_column(JSON, default=dict)
     # "pre": a comment is public once a moderator publishes it; "post": at once.
     moderation: Mapped[str] = mapped_column(String(8), default="pre")
     results_published_at: Mapped[datetime | None]
@@ -33,14 +45,39 @@ class Consultation(Base):
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="consultation", order_by="Document.position")
+    decision: Mapped[Decision | None] = relationship(back_populates="consultation",
+                                                     uselist=False)
 
     def is_open(self, at: datetime | None = None) -> bool:
-        """Whether comments are accepted at ``at`` (naive UTC, default now)."""
-        return period.is_open(self.opens_at, self.closes_at, at)
+        """Whether comments are accepted at ``at`` (naive UTC, default now): the notice is
+        public and ``at`` is inside the period."""
+        return self.announced_at is not None and period.is_open(self.opens_at, self.closes_at,
+                                                                 at)
 
     def in_period(self, at: datetime) -> bool:
         """Whether ``at`` is inside the period (late letters are kept, marked late)."""
         return period.in_period(self.opens_at, self.closes_at, at)
+
+
+class Decision(Base):
+    """The decision taken after the consultation, made public with its reasons and how the
+    comments were taken into account (Aarhus Art. 6(9))."""
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), unique=True)
+    title: Mapped[dict] = mapped_column(JSON, default=dict)
+    number: Mapped[str] = mapped_column(String(120), default="")
+    adopted_on: Mapped[date]
+    text_url: Mapped[str] = mapped_column(String(500), default="")  # the adopted text
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("document_version.id"))
+    published_url: Mapped[str] = mapped_column(String(500), default="")  # where published
+    reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    consultation: Mapped[Consultation] = relationship(back_populates="decision")
+    version: Mapped[DocumentVersion | None] = relationship()
 
 
 class Document(Base):

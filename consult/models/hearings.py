@@ -33,6 +33,9 @@ class Hearing(Base):
     organisations: Mapped[str] = mapped_column(Text, default="")
     minutes: Mapped[str] = mapped_column(Text, default="")
     entry_closed: Mapped[bool] = mapped_column(default=False)
+    # Why the hearing was scheduled or moved with less notice than HEARING_NOTICE_DAYS;
+    # the schedule marks such a hearing.
+    short_notice_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     files: Mapped[list[HearingFile]] = relationship(

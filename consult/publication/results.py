@@ -24,12 +24,14 @@ RESULTS_PER_PAGE = 200
 
 
 class PublishRefused(Exception):
-    """Publishing was refused: ``unanswered`` lists (some of) the comments without answer."""
+    """Publishing was refused: ``unanswered`` lists (some of) the comments without answer;
+    ``still_open`` says the period has not closed yet."""
 
-    def __init__(self, unanswered: list[Comment], total: int):
-        super().__init__(f"{total} comments have no answer")
+    def __init__(self, unanswered: list[Comment], total: int, still_open: bool = False):
+        super().__init__(f"{total} comments have no answer; still open: {still_open}")
         self.unanswered = unanswered
         self.total = total
+        self.still_open = still_open
 
 
 
@@ -50,11 +52,15 @@ def unanswered(session: Session, consultation: Consultation,
     return list(session.scalars(query)), total
 
 
-def publish(session: Session, consultation: Consultation, actor: User | None) -> None:
-    """Publish the results now; refused (PublishRefused) while any comment has no answer."""
+def publish(session: Session, consultation: Consultation, actor: User | None,
+            now: datetime | None = None) -> None:
+    """Publish the results now; refused (PublishRefused) before the period has closed and
+    while any comment received has no answer (Aarhus Art. 6(8), 6(9))."""
+    now = now or utcnow()
+    still_open = not consultation.closes_at or now < consultation.closes_at
     missing, total = unanswered(session, consultation)
-    if total:
-        raise PublishRefused(missing, total)
+    if total or still_open:
+        raise PublishRefused(missing, total, still_open)
     before = {"results_published_at": iso_local(consultation.results_published_at)}
     consultation.results_published_at = utcnow()
     session.flush()
@@ -63,7 +69,10 @@ def publish(session: Session, consultation: Consultation, actor: User | None) ->
 
 
 def unpublish(session: Session, consultation: Consultation, actor: User | None) -> None:
-    """Withdraw published results, e.g. to correct an answer; audited."""
+    """Withdraw published results, e.g. to correct an answer; audited. Refused once the
+    decision is recorded: it was taken on these results."""
+    if consultation.decision is not None:
+        raise PublishRefused([], 0)
     before = {"results_published_at": iso_local(consultation.results_published_at)}
     consultation.results_published_at = None
     session.flush()
@@ -84,6 +93,11 @@ class Totals:
     by_state: dict[str, int]
     by_hearing: list[tuple[Hearing | None, int]]  # None: comments not made at a hearing
     by_document: dict[int, int]
+    after_publication: int = 0  # recorded after the results were published
+
+    @property
+    def unanswered(self) -> int:
+        return self.by_status.get(None, 0)
 
 
 # Counts by (status, channel, state, hearing, document), keyed by what they depend on:
@@ -125,7 +139,18 @@ def totals(session: Session, consultation: Consultation) -> Totals:
                           item[0].id if item[0] else 0))
     return Totals(received=sum(by_state.values()), by_status=dict(by_status),
                   by_channel=dict(by_channel), by_state=dict(by_state),
-                  by_hearing=by_hearing, by_document=dict(by_document))
+                  by_hearing=by_hearing, by_document=dict(by_document),
+                  after_publication=after_publication(session, consultation))
+
+
+def after_publication(session: Session, consultation: Consultation) -> int:
+    """Comments recorded after the results were published (a late letter, a kit uploaded
+    late): the results page says so, and counts them."""
+    if consultation.results_published_at is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Comment).where(
+        Comment.consultation_id == consultation.id,
+        Comment.created_at > consultation.results_published_at)) or 0
 
 
 def _clause_order(document: Document):

@@ -20,35 +20,46 @@ from flask_login import current_user
 from .. import db
 from ..accounts.auth import role_required
 from ..comments.public import public_form
+from ..core import consultation as lifecycle
 from ..core.paging import Page, page_number
 from ..core.spreadsheets import csv_chunks
 from ..drafts import services as drafts_services
 from ..i18n import current_lang
 from ..synthesis.rows import COLUMNS, iter_rows
-from ..views import consultation_or_404
+from ..views import public_consultation, staff_consultation, visible
 from . import results as publishing
 from .forms import PublishForm
 
 bp = Blueprint("publication", __name__, url_prefix="/<lang>")
 
 
+def _consultation(cslug: str | None):
+    consultation = public_consultation(cslug)
+    if consultation is None or not visible(consultation):
+        abort(404)
+    return consultation
+
+
 @bp.get("/results/")
-def results():
-    """The published synthesis: totals and the documents; until published, when it will be."""
+@bp.get("/consultations/<cslug>/results/")
+def results(cslug: str | None = None):
+    """The published synthesis: totals and the documents; until published, when it will be.
+    Every sentence and total is counted from the data as it is now."""
     session = db.session()
-    consultation = consultation_or_404()
+    consultation = _consultation(cslug)
     if consultation.results_published_at is None:
         return render_template("publication/results_pending.html", consultation=consultation)
     return render_template("publication/results.html", consultation=consultation,
-                           totals=publishing.totals(session, consultation),
+                           totals=publishing.totals(session, consultation), cslug=cslug,
                            documents=drafts_services.documents(session, consultation))
 
 
 @bp.get("/results/<slug>/")
-def results_document(slug: str):
+@bp.get("/consultations/<cslug>/results/<slug>/")
+def results_document(slug: str, cslug: str | None = None):
     """One document's comments, clause by clause, with answers; a page of ~200 at a time."""
     session = db.session()
-    consultation = consultation_or_404()
+    consultation = _consultation(cslug)
     document = drafts_services.document_by_slug(session, slug)
     if document is None or document.consultation_id != consultation.id:
         abort(404)
@@ -60,7 +71,9 @@ def results_document(slug: str):
     if not page.exists:
         abort(404)
     comments = publishing.comment_page(session, document, page.number)
-    entries = [(public_form(c), c.answer, c.hearing) for c in comments]
+    published = consultation.results_published_at
+    entries = [(public_form(c), c.answer, c.hearing, c.created_at > published)
+               for c in comments]
     return render_template(
         "publication/results_document.html", consultation=consultation, document=document,
         version=document.current_version, page=page, total=total,
@@ -71,16 +84,18 @@ def results_document(slug: str):
 
 
 @bp.get("/results/synthesis.csv")
-def results_csv():
+@bp.get("/consultations/<cslug>/results/synthesis.csv")
+def results_csv(cslug: str | None = None):
     """The public synthesis as CSV (UTF-8 with BOM), one row per comment received."""
     session = db.session()
-    consultation = consultation_or_404()
+    consultation = _consultation(cslug)
     if consultation.results_published_at is None:
         abort(404)
     lang = current_lang()
     header = [str(label) for _code, label in COLUMNS]
     cells = itemgetter(*(code for code, _label in COLUMNS))
-    rows = map(cells, iter_rows(session, lang=lang, public=True))
+    rows = map(cells, iter_rows(session, lang=lang, public=True,
+                                consultation_id=consultation.id))
     response = HttpResponse(stream_with_context(csv_chunks(header, rows)),
                             content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="synthesis-{lang}.csv"'
@@ -90,24 +105,31 @@ def results_csv():
 @bp.route("/results/publish", methods=["GET", "POST"])
 @role_required()
 def publish():
-    """Admin: publish the results, refused while any comment has no answer."""
+    """Admin: publish the results, refused before the period has closed and while any
+    comment has no answer."""
     session = db.session()
-    consultation = consultation_or_404()
+    consultation = staff_consultation()
     form = PublishForm()
+    back = url_for("publication.publish", consultation=consultation.slug)
     if form.validate_on_submit():
         try:
             publishing.publish(session, consultation, current_user)
         except publishing.PublishRefused as refusal:
             session.rollback()
-            flash(_("Not published: %(n)d comments have no answer yet. They are listed "
-                    "below.", n=refusal.total), "error")
+            if refusal.still_open:
+                flash(_("Not published: the consultation period has not closed yet."),
+                      "error")
+            if refusal.total:
+                flash(_("Not published: %(n)d comments have no answer yet. They are listed "
+                        "below.", n=refusal.total), "error")
         else:
             session.commit()
             flash(_("The results are published."), "success")
-        return redirect(url_for("publication.publish"))
+        return redirect(back)
     missing, total = publishing.unanswered(session, consultation)
     return render_template("publication/results_publish.html", consultation=consultation,
-                           form=form, unanswered=missing, unanswered_total=total)
+                           form=form, unanswered=missing, unanswered_total=total,
+                           phase=lifecycle.phase(session, consultation))
 
 
 @bp.post("/results/unpublish")
@@ -115,9 +137,14 @@ def publish():
 def unpublish():
     """Admin: take the results down, e.g. to correct an answer."""
     session = db.session()
-    consultation = consultation_or_404()
+    consultation = staff_consultation()
     if PublishForm().validate_on_submit() and consultation.results_published_at is not None:
-        publishing.unpublish(session, consultation, current_user)
-        session.commit()
-        flash(_("The results are no longer public."), "success")
-    return redirect(url_for("publication.publish"))
+        try:
+            publishing.unpublish(session, consultation, current_user)
+        except publishing.PublishRefused:
+            session.rollback()
+            flash(_("The decision was taken on these results: they stay public."), "error")
+        else:
+            session.commit()
+            flash(_("The results are no longer public."), "success")
+    return redirect(url_for("publication.publish", consultation=consultation.slug))

@@ -6,21 +6,43 @@ view or command that called it. Every change is audited.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Iterable
+
+from flask import current_app, g, has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
+from ..core import languages
 from ..core.time import utcnow
 from ..core.vocab import STATUSES
-from ..models import AuditEvent, Comment, Response, User
+from ..models import (
+    AuditEvent,
+    Clause,
+    Comment,
+    Decision,
+    Document,
+    DocumentVersion,
+    Response,
+    User,
+)
 
-RATIONALE_REQUIRED = ("partly-accepted", "not-accepted", "out-of-scope")
-# Statuses that must say what changed in the revised draft ("no change" is an answer).
-CHANGE_REQUIRED = ("accepted", "partly-accepted")
+# Statuses that must say why, and those that must say what changed in the revised draft
+# ("no change" is an answer): the vocabulary's attributes, listed nowhere else.
+RATIONALE_REQUIRED = STATUSES.where(rationale=True).codes
+CHANGE_REQUIRED = STATUSES.where(change=True).codes
 # Long enough for a careful bilingual rationale, short enough to stay a cell in Excel.
 MAX_TEXT = 20000
+# MIN_RATIONALE_CHARS outside an application (the setting's default).
+MIN_RATIONALE = 20
+# What may name a clause inside a sentence: "п.12", "12-пункт" (Kyrgyz), "annex-1.4",
+# "1.2.3." at the end of one; not the "2" of "CO2" nor of "1.2".
+_KEY_LIKE = re.compile(r"(?<![^\W\d_])(?<!\d)(?<!\d\.)(?:annex-)?\d+(?:\.\d+)*(?![^\W\d_])")
+_QUOTES = "\"'«»“”„‘’"
 
 
 class AnswerInvalid(ValueError):
@@ -49,35 +71,126 @@ def snapshot(response: Response | None) -> dict | None:
     if response is None:
         return None
     return {"status": response.status, "rationale": response.rationale,
-            "change": response.change, "revision": response.revision,
+            "change": response.change, "language": response.language,
+            "revision": response.revision,
             "comment_id": response.comment_id, "group_id": response.group_id,
             "responder_id": response.responder_id}
 
 
-def validate_answer(status: str | None, rationale: str | None,
-                    change: str | None) -> tuple[str, str, str]:
-    """Normalise the three fields, or raise AnswerInvalid naming every broken rule."""
+def min_rationale_chars() -> int:
+    """Characters a required rationale needs at least (MIN_RATIONALE_CHARS)."""
+    if has_app_context():
+        return int(current_app.config.get("MIN_RATIONALE_CHARS", MIN_RATIONALE))
+    return MIN_RATIONALE
+
+
+def no_change_phrases() -> frozenset[str]:
+    """How "no change" may be written: in English and in every language of the site, as
+    the catalogs have it (the English msgid where a translation is missing yet)."""
+    # Kept for the application context: an upload checks thousands of rows, and switching
+    # locales for each costs more than the rest of the check.
+    cached = g.get("no_change_phrases") if has_app_context() else None
+    if cached is None or cached[0] != languages.codes():
+        phrases = {"no change"}
+        for lang in languages.codes():
+            with force_locale(lang):
+                phrases.add(_comparable(_("no change")))
+        cached = (languages.codes(), frozenset(phrases))
+        if has_app_context():
+            g.no_change_phrases = cached
+    return cached[1]
+
+
+def _comparable(text: str) -> str:
+    """A change as compared with "no change": one space, quotes and a final period
+    dropped, case-folded ("No change." and «без изменений» read the same)."""
+    text = " ".join(text.split()).strip(_QUOTES + " ")
+    text = text[:-1] if text.endswith(".") else text
+    return text.strip(_QUOTES + " ").casefold()
+
+
+def names_clause(change: str, clause_keys: Collection[str]) -> bool:
+    """Whether a word of ``change`` is one of ``clause_keys`` (case-insensitive)."""
+    keys = {key.casefold() for key in clause_keys}
+    text = change.casefold()
+    words = {word.strip(".-") for word in re.split(r"[^\w.-]+", text)}
+    return bool(keys & (words | set(_KEY_LIKE.findall(text))))
+
+
+def _change_problem(change: str, clause_keys: Collection[str]) -> str | None:
+    """What is wrong with the change of a status that needs one (None: nothing)."""
+    if not change:
+        return _('Say what changes in the revised draft: name the clause, e.g. '
+                 '"clause 12: …", or write "no change".')
+    if names_clause(change, clause_keys) or _comparable(change) in no_change_phrases():
+        return None
+    return _('No clause of this document is named: name the clause, e.g. "clause 12: …", '
+             'or write "no change".')
+
+
+def _rationale_problem(rationale: str) -> str | None:
+    """What is wrong with the rationale of a status that needs one (None: nothing)."""
+    if not rationale:
+        return _("This status needs a rationale (in Kyrgyz and/or Russian).")
+    least = min_rationale_chars()
+    if len(rationale) < least:
+        return _("The rationale is too short: write at least %(n)d characters (it has "
+                 "%(count)d).", n=least, count=len(rationale))
+    return None
+
+
+def validate_answer(status: str | None, rationale: str | None, change: str | None, *,
+                    clause_keys: Collection[str] = frozenset(),
+                    language: str | None = None) -> tuple[str, str, str]:
+    """Normalise the three fields, or raise AnswerInvalid naming every broken rule.
+
+    A status that needs a rationale needs MIN_RATIONALE_CHARS characters of it (trimmed);
+    one that needs a change must name one of ``clause_keys`` (the keys of every version
+    of the comment's document: the change may point at the revised draft) or say
+    "no change" (``no_change_phrases``). ``language``, when given, is the language of
+    rationale and change and must be one of the site's. Pure: the caller looks up the keys.
+    """
     status = (status or "").strip()
-    rationale = (rationale or "").replace("\r\n", "\n").strip()
-    change = (change or "").replace("\r\n", "\n").strip()
+    rationale = normalise(rationale)
+    change = normalise(change)
     messages: dict[str, str] = {}
     if not status:
         messages["status"] = _("Choose a response status.")
     elif status not in STATUSES:
         messages["status"] = _("Unknown response status.")
-    if status in RATIONALE_REQUIRED and not rationale:
-        messages["rationale"] = _("This status needs a rationale (in Kyrgyz and/or Russian).")
-    if status in CHANGE_REQUIRED and not change:
-        messages["change"] = _('Say what changes in the revised draft (or write "no change").')
+    if status in RATIONALE_REQUIRED and (problem := _rationale_problem(rationale)):
+        messages["rationale"] = problem
+    if status in CHANGE_REQUIRED and (problem := _change_problem(change, clause_keys)):
+        messages["change"] = problem
     if len(rationale) > MAX_TEXT:
         messages["rationale"] = _("The rationale is too long (at most %(n)d characters).",
                                   n=MAX_TEXT)
     if len(change) > MAX_TEXT:
         messages["change"] = _("The change is too long (at most %(n)d characters).",
                                n=MAX_TEXT)
+    if language is not None and language not in languages.codes():
+        messages["language"] = _("Choose the language of the answer from the list.")
     if messages:
         raise AnswerInvalid(messages)
     return status, rationale, change
+
+
+def normalise(text: str | None) -> str:
+    """A rationale or change as stored: Unix line ends, trimmed."""
+    return (text or "").replace("\r\n", "\n").strip()
+
+
+def document_clause_keys(session: Session, document_ids: Iterable[int]) -> dict[int, set[str]]:
+    """document id -> the clause keys of all its versions (one query for all of them)."""
+    ids = sorted(set(document_ids))
+    found: dict[int, set[str]] = {document_id: set() for document_id in ids}
+    if ids:
+        query = (select(DocumentVersion.document_id, Clause.key).distinct()
+                 .join(DocumentVersion, Clause.version_id == DocumentVersion.id)
+                 .where(DocumentVersion.document_id.in_(ids)))
+        for document_id, key in session.execute(query):
+            found[document_id].add(key)
+    return found
 
 
 def _owner_clause(comment: Comment):
@@ -96,7 +209,8 @@ def stored_response(session: Session, comment: Comment) -> Response | None:
 
 
 def save_answer(session: Session, comment: Comment, status: str, rationale: str, change: str,
-                actor: User | None, base_revision: int | None) -> Response:
+                actor: User | None, base_revision: int | None, *,
+                language: str | None = None) -> Response:
     """Create or update the answer that applies to ``comment`` and return it.
 
     The answer is the group's when the comment is in a duplicate group, else its own.
@@ -104,10 +218,17 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
     answer yet). If the stored answer has moved on, AnswerConflict is raised carrying it,
     and nothing is written: a second drafter never silently overwrites the first. The
     revision check is done in the UPDATE itself, so two saves racing each other cannot
-    both pass it. Bad values raise AnswerInvalid. Audits ``response.save``, bumps the
-    document. Flushes, does not commit.
+    both pass it. Bad values raise AnswerInvalid (``validate_answer``, with the clause
+    keys of the comment's document). ``language``: of rationale and change, stored with
+    them (None: not said; a new answer is then shown in the comment's language, an
+    existing one keeps its language). Audits ``response.save``,
+    bumps the document. Flushes, does not commit.
     """
-    status, rationale, change = validate_answer(status, rationale, change)
+    if decided_documents(session, [comment.document_id]):
+        raise AnswerInvalid({"status": FINAL()})
+    keys = document_clause_keys(session, [comment.document_id])[comment.document_id]
+    status, rationale, change = validate_answer(status, rationale, change, clause_keys=keys,
+                                                language=language)
     session.flush()
     current = stored_response(session, comment)
     now = utcnow()
@@ -115,8 +236,8 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
 
     if current is None:
         response = Response(status=status, rationale=rationale, change=change,
-                            responder_id=responder_id, revision=1, created_at=now,
-                            updated_at=now)
+                            language=language or "", responder_id=responder_id, revision=1,
+                            created_at=now, updated_at=now)
         try:
             # A savepoint: if another drafter created the answer meanwhile, the unique
             # constraint refuses ours and the outer transaction stays usable.
@@ -140,6 +261,8 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
             update(Response)
             .where(Response.id == current.id, Response.revision == current.revision)
             .values(status=status, rationale=rationale, change=change,
+                    # Not said: the language stays what it was.
+                    language=current.language if language is None else language,
                     responder_id=responder_id, updated_at=now,
                     revision=Response.revision + 1)
             .execution_options(synchronize_session=False))
@@ -152,6 +275,18 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
                  after=snapshot(response) | {"for_comment_id": comment.id})
     session.flush()
     return response
+
+
+def FINAL() -> str:  # noqa: N802 (a message, translated when said)
+    return _("The decision was taken on these answers: they can no longer be changed.")
+
+
+def decided_documents(session: Session, document_ids) -> set[int]:
+    """Those of ``document_ids`` whose consultation has recorded its decision: their
+    answers are final (the decision was taken on them)."""
+    return set(session.scalars(
+        select(Document.id).join(Decision, Decision.consultation_id == Document.consultation_id)
+        .where(Document.id.in_(list(document_ids)))))
 
 
 def effective_status():

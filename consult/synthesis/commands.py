@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from .. import db
 from ..core import languages
+from ..core.consultation import by_slug, current_consultation
 from ..drafts.services import document_by_slug
 from ..i18n import cli_language
 from .workbook import export_workbook
@@ -18,18 +19,26 @@ from .workbook import export_workbook
 @click.option("--lang", default="ru", show_default=True,
               help="language of headers and labels (one of the site's languages)")
 @click.option("--public", is_flag=True, help="the public variant: hidden text withheld")
+@click.option("--consultation", "consultation_slug", default=None,
+              help="consultation slug (default: the current one)")
 @with_appcontext
-def export_synthesis(out, document_slug, lang, public):
+def export_synthesis(out, document_slug, lang, public, consultation_slug):
     """Write the comment synthesis workbook and print the count check."""
     cli_language()
     if lang not in languages.codes():
         raise click.BadParameter(f"choose one of {', '.join(languages.codes())}",
                                  param_hint="--lang")
     session = db.session()
-    if document_slug is not None and document_by_slug(session, document_slug) is None:
-        raise click.ClickException(f"no document {document_slug}")
+    consultation = by_slug(session, consultation_slug) if consultation_slug \
+        else current_consultation(session)
+    if consultation is None:
+        raise click.ClickException(f"no consultation {consultation_slug or ''}".strip())
+    document = document_by_slug(session, document_slug) if document_slug else None
+    if document_slug is not None and (document is None
+                                      or document.consultation_id != consultation.id):
+        raise click.ClickException(f"no document {document_slug} in {consultation.slug}")
     summary = export_workbook(session, out, lang=lang, public=public,
-                              document_slug=document_slug)
+                              consultation=consultation, document_slug=document_slug)
     states = summary.states
     click.echo(f"{out}: {summary.received} comment(s) received = "
                f"{states['published']} published + {states['hidden']} hidden + "

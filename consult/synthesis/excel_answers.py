@@ -12,6 +12,15 @@ with the guarantees of ``answers.save_answer`` (which the single-answer form use
 rules of ``validate_answer``, one answer per duplicate group, a revision check in every
 UPDATE (a save on the site between our read and our write is a conflict, never
 overwritten), one ``response.save`` audit event per changed answer with before and after.
+
+Rows are read first (``read_answers``: the file alone), then checked against the site
+(``plan_answers``): every changed row is validated there, once its comment's document is
+known, since a change must name a clause of that document (keys fetched once per
+document for the whole file). The language of the uploaded rationales and changes is the
+language the workbook was exported in, read from the label of its "Exported at" row on
+the About sheet; when that label does not tell (catalogs with the same words in two
+languages, a workbook made by hand) it is the language of the page the file is uploaded
+from.
 """
 from __future__ import annotations
 
@@ -33,8 +42,16 @@ from ..core.spreadsheets import Problem
 from ..core.time import TIMEZONE, from_local, utcnow
 from ..core.uploads import UploadError, check_xlsx, clean_value, sha256
 from ..core.vocab import STATUSES
+from ..i18n import current_lang
 from ..models import Comment, Response, User
-from .answers import AnswerInvalid, validate_answer
+from .answers import (
+    FINAL,
+    AnswerInvalid,
+    decided_documents,
+    document_clause_keys,
+    normalise,
+    validate_answer,
+)
 from .rows import COLUMNS
 from .workbook import EXPORTED_AT, sheet_titles
 
@@ -97,11 +114,13 @@ class _Row:
     status: str
     rationale: str
     change: str
+    language: str = ""  # of rationale and change; "" until apply_answers knows it
 
 
-def _vocabulary() -> tuple[dict[str, str], dict[str, str], set[str], set[str]]:
-    """Header labels, status labels (all languages) -> codes; sheet names; export-time labels."""
-    headers, statuses, sheets, exported = {}, {}, {"comments": set(), "about": set()}, set()
+def _vocabulary() -> tuple[dict[str, str], dict[str, str], dict, dict[str, set[str]]]:
+    """Header labels, status labels (all languages) -> codes; sheet names; export-time
+    labels -> the languages they are written in."""
+    headers, statuses, sheets, exported = {}, {}, {"comments": set(), "about": set()}, {}
     for lang in languages.codes():
         with force_locale(lang):
             for code, label in COLUMNS:
@@ -111,7 +130,7 @@ def _vocabulary() -> tuple[dict[str, str], dict[str, str], set[str], set[str]]:
             titles = sheet_titles(lang)
             sheets["comments"].add(titles["comments"])
             sheets["about"].add(titles["about"])
-            exported.add(_key(str(EXPORTED_AT)))
+            exported.setdefault(_key(str(EXPORTED_AT)), set()).add(lang)
     for code in STATUSES:
         statuses[_key(code)] = code
     return headers, statuses, sheets, exported
@@ -136,6 +155,10 @@ def _text(value) -> str:
 def read_answers(data: bytes, *, limit: int | None = None, max_rows: int | None = None
                  ) -> tuple[datetime | None, list[_Row], list[Problem]]:
     """Parse an uploaded synthesis workbook: export time, answer rows, problems.
+
+    Only what the file alone can tell is checked here (columns, comment IDs, statuses from
+    the list); the rules of an answer are ``plan_answers``'s, with the document known.
+    Each row's ``language`` is the export language when the About sheet tells it, else "".
 
     ``limit``: bytes of the file (default MAX_ANSWER_BYTES); ``max_rows``: rows of the
     Comments sheet below the header (default MAX_ANSWER_ROWS). Raises UploadError for a
@@ -181,7 +204,8 @@ def _read(workbook, max_rows: int) -> tuple[datetime | None, list[_Row], list[Pr
     if comments is None:
         raise UploadError(_("The workbook has no Comments sheet; upload a synthesis "
                             "workbook exported from this site."))
-    exported_at = _exported_at(about, exported_labels) if about is not None else None
+    exported_at, language = (_exported_at(about, exported_labels) if about is not None
+                             else (None, ""))
     if exported_at is None:
         raise UploadError(_("The About sheet does not say when the workbook was exported; "
                             "upload a synthesis workbook exported from this site."))
@@ -197,7 +221,10 @@ def _read(workbook, max_rows: int) -> tuple[datetime | None, list[_Row], list[Pr
     if missing:
         return exported_at, [], [Problem(1, str(labels[code]), _("This column is missing."))
                                  for code in missing]
-    return (exported_at, *_answer_rows(rows, columns, statuses, labels, max_rows))
+    found, problems = _answer_rows(rows, columns, statuses, labels, max_rows)
+    for row in found:
+        row.language = language
+    return exported_at, found, problems
 
 
 def _answer_rows(rows, columns, statuses, labels, max_rows: int
@@ -231,14 +258,7 @@ def _answer_rows(rows, columns, statuses, labels, max_rows: int
             problems.append(Problem(number, str(labels["status"]), _(
                 "Not a response status from the list: %(value)s", value=status_text)))
             continue
-        try:
-            status, rationale, change = validate_answer(status, rationale, change)
-        except AnswerInvalid as invalid:
-            for name, message in invalid.messages.items():
-                problems.append(Problem(number, str(labels[FIELD_COLUMNS.get(name, name)]),
-                                        message))
-            continue
-        found.append(_Row(number, comment_id, status, rationale, change))
+        found.append(_Row(number, comment_id, status, normalise(rationale), normalise(change)))
     return found, problems
 
 
@@ -253,20 +273,24 @@ def _comment_id(value) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _exported_at(about, labels: set[str]) -> datetime | None:
+def _exported_at(about, labels: dict[str, set[str]]) -> tuple[datetime | None, str]:
+    """The export time of the About sheet, and the export language when its label says
+    it (one language only), else ""."""
     for number, values in enumerate(about.iter_rows(max_col=3, values_only=True), start=1):
         if number > 60:
             break
         if values and values[0] is not None and _key(values[0]) in labels:
+            written_in = labels[_key(values[0])]
+            language = next(iter(written_in)) if len(written_in) == 1 else ""
             utc_text = values[2] if len(values) > 2 else None
             if isinstance(utc_text, str):
                 try:
-                    return datetime.fromisoformat(utc_text.strip().rstrip("Z"))
+                    return datetime.fromisoformat(utc_text.strip().rstrip("Z")), language
                 except ValueError:
                     pass
             if isinstance(values[1], datetime):
-                return from_local(values[1])
-    return None
+                return from_local(values[1]), language
+    return None, ""
 
 
 
@@ -275,6 +299,7 @@ class _Answer:
     """An answer as stored when the upload was checked."""
     id: int
     values: tuple[str, str, str]
+    language: str
     revision: int
     updated_at: datetime | None
     comment_id: int | None
@@ -285,7 +310,7 @@ class _Answer:
         """What the audit log keeps of an answer (as ``answers.snapshot``)."""
         status, rationale, change = self.values
         return {"status": status, "rationale": rationale, "change": change,
-                "revision": self.revision, "comment_id": self.comment_id,
+                "language": self.language, "revision": self.revision, "comment_id": self.comment_id,
                 "group_id": self.group_id, "responder_id": self.responder_id}
 
 
@@ -308,17 +333,17 @@ class _Planned:
         return {"comment_id": self.row.comment_id, "group_id": None}
 
 
-_ANSWER_COLUMNS = ("id", "status", "rationale", "change", "revision", "updated_at",
-                   "comment_id", "group_id", "responder_id")
+_ANSWER_COLUMNS = ("id", "status", "rationale", "change", "language", "revision",
+                   "updated_at", "comment_id", "group_id", "responder_id")
 
 
 def _answer(values) -> _Answer | None:
-    rid, status, rationale, change, revision, updated_at, comment_id, group_id, responder = \
-        values
+    rid, status, rationale, change, language, revision, updated_at, comment_id, group_id, \
+        responder = values
     if rid is None:
         return None
-    return _Answer(rid, (status, rationale, change), revision, updated_at, comment_id,
-                   group_id, responder)
+    return _Answer(rid, (status, rationale, change), language or "", revision, updated_at,
+                   comment_id, group_id, responder)
 
 
 def _current_answers(session: Session, ids: list[int]) -> dict[int, tuple]:
@@ -344,14 +369,31 @@ def _current_answers(session: Session, ids: list[int]) -> dict[int, tuple]:
     return found
 
 
+def _broken_rules(row: _Row, clause_keys: set[str], labels: dict) -> list[Problem]:
+    """A Problem per rule of ``validate_answer`` the row breaks (normalising it)."""
+    try:
+        row.status, row.rationale, row.change = validate_answer(
+            row.status, row.rationale, row.change, clause_keys=clause_keys,
+            language=row.language or None)
+    except AnswerInvalid as invalid:
+        return [Problem(row.number, str(labels.get(FIELD_COLUMNS.get(name), name)), message)
+                for name, message in invalid.messages.items()]
+    return []
+
+
 def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
                  ) -> tuple[list[_Planned], Outcome]:
-    """Decide for every valid row: apply (against the answer read now), conflict, or
-    unchanged. Problems (unknown IDs, repeated IDs, group rows that disagree) go into the
-    outcome."""
+    """Decide for every row: apply (against the answer read now), conflict, or unchanged.
+    Problems (unknown IDs, repeated IDs, answers breaking a rule, group rows that
+    disagree) go into the outcome. Rows saying what the site says are not checked again:
+    they change nothing, and an answer stored before a rule was tightened is corrected on
+    the site, not by refusing every upload."""
     outcome = Outcome()
     labels = dict(COLUMNS)
     current = _current_answers(session, sorted({row.comment_id for row in rows}))
+    documents = {document_id for _g, document_id, _a in current.values()}
+    keys = document_clause_keys(session, documents)
+    final = decided_documents(session, documents)
     seen_comment: dict[int, int] = {}
     seen_owner: dict[tuple, _Row] = {}
     plan: list[_Planned] = []
@@ -370,6 +412,12 @@ def plan_answers(session: Session, rows: list[_Row], exported_at: datetime
         values = (row.status, row.rationale, row.change)
         if answer is not None and answer.values == values:
             outcome.unchanged += 1
+            continue
+        if document_id in final:
+            outcome.problems.append(Problem(row.number, str(labels["status"]), FINAL()))
+            continue
+        if broken := _broken_rules(row, keys[document_id], labels):
+            outcome.problems.extend(broken)
             continue
         if owner in seen_owner:
             # Members of one duplicate group share one answer: rows changing it must agree.
@@ -410,6 +458,8 @@ def apply_answers(session: Session, data: bytes, actor: User | None,
         comments = session.scalar(select(func.count(Comment.id))) or 0
         max_rows = min(config.get("ANSWERS_MAX_ROWS", MAX_ANSWER_ROWS), comments + ROW_SLACK)
     exported_at, rows, problems = read_answers(data, limit=limit, max_rows=max_rows)
+    for row in rows:
+        row.language = row.language or current_lang()
     session.flush()
     plan, outcome = plan_answers(session, rows, exported_at)
     if problems or outcome.problems:
@@ -481,30 +531,34 @@ def _write(session: Session, plan: list[_Planned], actor: User | None
                     .where(table.c.id == bindparam("b_id"),
                            table.c.revision == bindparam("b_revision"))
                     .values(status=bindparam("b_status"), rationale=bindparam("b_rationale"),
-                            change=bindparam("b_change"), responder_id=responder_id,
-                            updated_at=now, revision=table.c.revision + 1),
+                            change=bindparam("b_change"), language=bindparam("b_language"),
+                            responder_id=responder_id, updated_at=now,
+                            revision=table.c.revision + 1),
                     [{"b_id": p.answer.id, "b_revision": p.answer.revision,
                       "b_status": p.row.status, "b_rationale": p.row.rationale,
-                      "b_change": p.row.change} for p in updates])
+                      "b_change": p.row.change, "b_language": p.row.language}
+                     for p in updates])
                 if result.rowcount != len(updates):
                     raise _Raced(None)
                 for p in updates:
                     after = p.answer.snapshot() | {
                         "status": p.row.status, "rationale": p.row.rationale,
-                        "change": p.row.change, "revision": p.answer.revision + 1,
+                        "change": p.row.change, "language": p.row.language,
+                        "revision": p.answer.revision + 1,
                         "responder_id": responder_id, "for_comment_id": p.row.comment_id}
                     events.append((p.answer.id, p.answer.snapshot(), after))
             if inserts:
                 created = session.execute(
                     insert(table).returning(table.c.id, sort_by_parameter_order=True),
                     [p.owner | {"status": p.row.status, "rationale": p.row.rationale,
-                                "change": p.row.change, "responder_id": responder_id,
+                                "change": p.row.change, "language": p.row.language,
+                                "responder_id": responder_id,
                                 "revision": 1, "created_at": now, "updated_at": now}
                      for p in inserts]).scalars().all()
                 for p, response_id in zip(inserts, created, strict=True):
                     after = p.owner | {
                         "status": p.row.status, "rationale": p.row.rationale,
-                        "change": p.row.change, "revision": 1,
+                        "change": p.row.change, "language": p.row.language, "revision": 1,
                         "responder_id": responder_id, "for_comment_id": p.row.comment_id}
                     events.append((response_id, None, after))
             audit.record_many(session, actor, "response.save", "response", events)

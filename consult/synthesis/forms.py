@@ -6,7 +6,8 @@ from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
 from ..core.vocab import STATUSES
-from ..forms import choices_of
+from ..forms import Listed, choices_of, language_choices
+from ..i18n import current_lang
 from .answers import MAX_TEXT
 
 
@@ -22,6 +23,10 @@ class AnswerForm(FlaskForm):
     change = TextAreaField(_l('Change in the revised draft (clause and wording, or "no change")'),
                            validators=[Length(max=MAX_TEXT,
                                               message=_l("At most %(max)d characters."))])
+    # Rationale and change are shown marked with it (lang), so screen readers pronounce them
+    # right; most drafters answer in the language of the page they work in.
+    language = SelectField(_l("Language of the answer"), choices=language_choices,
+                           default=current_lang, validate_choice=False, validators=[Listed()])
     base_revision = HiddenField(validators=[
         Optional(), Regexp(r"^\d{1,9}$", message=_l("The form was damaged; open it again."))])
 

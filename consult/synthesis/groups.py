@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..core.time import utcnow
 from ..models import Comment, DuplicateGroup, Response, User
-from .answers import snapshot
+from .answers import FINAL, decided_documents, snapshot
 
 #
 # Decisions, so that what a citizen sees on the receipt never changes by surprise:
@@ -44,6 +44,7 @@ def _copy_answer(session: Session, source: Response, actor: User | None, *, comm
         session.add(target)
     target.status, target.rationale, target.change = (source.status, source.rationale,
                                                       source.change)
+    target.language = source.language
     target.responder_id = source.responder_id
     target.updated_at = utcnow()
     target.revision = (target.revision or 0) + 1
@@ -61,6 +62,12 @@ def _group_response(session: Session, group) -> Response | None:
 def _members(session: Session, group) -> list[Comment]:
     return list(session.scalars(select(Comment).where(Comment.group_id == group.id)
                                 .order_by(Comment.id)))
+
+
+def _not_final(session: Session, document_id: int) -> None:
+    # Grouping changes which answer applies: not after the decision was taken on them.
+    if decided_documents(session, [document_id]):
+        raise GroupRefused(FINAL())
 
 
 def create_group(session: Session, comment_ids: list[int], actor: User | None):
@@ -81,6 +88,7 @@ def create_group(session: Session, comment_ids: list[int], actor: User | None):
     if any(c.group_id is not None for c in comments):
         raise GroupRefused(_("Some of these comments are already in a group; merge the "
                              "groups instead."))
+    _not_final(session, comments[0].document_id)
     first = comments[0]
     group = DuplicateGroup(document_id=first.document_id, clause_key=first.clause_key,
                            created_by_id=actor.id if actor is not None else None)
@@ -110,6 +118,7 @@ def split_member(session: Session, comment: Comment, actor: User | None) -> None
     """
     if comment.group_id is None:
         raise GroupRefused(_("This comment is not in a group."))
+    _not_final(session, comment.document_id)
     group = session.get(DuplicateGroup, comment.group_id)
     members = _members(session, group)
     leaving = [comment] if len(members) > 2 else members
@@ -144,6 +153,7 @@ def merge_groups(session: Session, target_id: int, source_id: int, actor: User |
     moved = _members(session, source)
     if not moved:
         raise GroupRefused(_("That group has no members left."))
+    _not_final(session, target.document_id)
     before = {"target_members": [m.id for m in _members(session, target)],
               "source_members": [m.id for m in moved]}
     target_answer, source_answer = (_group_response(session, target),

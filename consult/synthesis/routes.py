@@ -12,14 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..accounts.auth import role_required
-from ..core.consultation import current_consultation
 from ..core.paging import page_number, record_id
 from ..core.uploads import UploadError, install_view_limits, larger_uploads
 from ..drafts import services as drafts_services
 from ..hearings.records import hearings as consultation_hearings
 from ..i18n import current_lang
-from ..models import Comment, DuplicateGroup
+from ..models import Comment, Consultation, DuplicateGroup
 from ..security import safe_next
+from ..views import staff_consultation
 from . import answers, suggestions
 from . import desk as desk_service
 from . import groups as grouping
@@ -32,15 +32,21 @@ bp = Blueprint("synthesis", __name__, url_prefix="/<lang>")
 
 
 def _desk_documents(session):
-    """The documents of the current consultation, and the one chosen by ``?doc=``."""
-    consultation = current_consultation(session)
-    documents = drafts_services.documents(session, consultation) if consultation else []
+    """The consultation worked on (``?consultation=``, else the document's, else the
+    latest), its documents, and the one chosen by ``?doc=``."""
     slug = request.values.get("doc", "")
-    chosen = next((d for d in documents if d.slug == slug), None)
+    chosen = drafts_services.document_by_slug(session, slug) if slug else None
     if slug and chosen is None:
-        chosen = drafts_services.document_by_slug(session, slug)
-        if chosen is None:
-            abort(404)
+        abort(404)
+    if chosen is not None and "consultation" not in request.args:
+        consultation = chosen.consultation
+    elif db.session().scalar(select(Consultation.id).limit(1)) is None:
+        return None, [], None
+    else:
+        consultation = staff_consultation()
+    documents = drafts_services.documents(session, consultation)
+    if chosen is not None and chosen.consultation_id != consultation.id:
+        abort(404)
     return consultation, documents, chosen or (documents[0] if documents else None)
 
 
@@ -84,12 +90,14 @@ def answer(comment_id: int):
         if current is not None:
             form.status.data, form.rationale.data, form.change.data = (
                 current.status, current.rationale, current.change)
+            form.language.data = current.language or form.language.data
             form.base_revision.data = str(current.revision)
     elif form.validate_on_submit():
         base = int(form.base_revision.data) if form.base_revision.data else None
         try:
             answers.save_answer(session, comment, form.status.data, form.rationale.data,
-                                  form.change.data, current_user, base)
+                                  form.change.data, current_user, base,
+                                  language=form.language.data)
         except answers.AnswerInvalid as invalid:
             session.rollback()
             for name, message in invalid.messages.items():
@@ -241,15 +249,22 @@ bp.record_once(lambda state: install_view_limits(state.app))
 @bp.get("/synthesis.xlsx")
 @role_required("drafter")
 def export():
-    """The synthesis workbook, streamed to a temporary file and sent (``?public=1``)."""
+    """The synthesis workbook of a consultation (``?consultation=``) or of one of its
+    documents (``?document=``), streamed to a temporary file and sent (``?public=1``)."""
     session = db.session()
     slug = request.args.get("document") or None
-    if slug is not None and drafts_services.document_by_slug(session, slug) is None:
+    document = drafts_services.document_by_slug(session, slug) if slug else None
+    if slug is not None and document is None:
+        abort(404)
+    consultation = document.consultation if document is not None and \
+        "consultation" not in request.args else staff_consultation()
+    if document is not None and document.consultation_id != consultation.id:
         abort(404)
     public = request.args.get("public", "") in ("1", "true", "yes")
     # Spooled: small workbooks stay in memory, big ones go to disk, memory stays flat.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
-    export_workbook(session, out, lang=current_lang(), public=public, document_slug=slug)
+    export_workbook(session, out, lang=current_lang(), public=public,
+                    consultation=consultation, document_slug=slug)
     out.seek(0)
     name = f"synthesis-{slug or 'all'}-{current_lang()}{'-public' if public else ''}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)

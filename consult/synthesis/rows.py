@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..comments import public as policy
+from ..core.consultation import current_consultation
 from ..core.time import local_naive, to_local
 from ..core.vocab import (
     CATEGORIES,
@@ -101,6 +102,7 @@ def hearing_label(hearing: Hearing, lang: str) -> str:
 
 
 def iter_rows(session: Session, *, lang: str, public: bool,
+              consultation_id: int | None = None,
               document_slug: str | None = None) -> Iterator[dict]:
     """One dict per comment received (hidden included), keys = the codes of ``COLUMNS``.
 
@@ -110,15 +112,21 @@ def iter_rows(session: Session, *, lang: str, public: bool,
     E-mail addresses are never read.
     """
     for row, _meta in iter_records(session, lang=lang, public=public,
+                                   consultation_id=consultation_id,
                                    document_slug=document_slug):
         yield row
 
 
 def iter_records(session: Session, *, lang: str, public: bool,
+                 consultation_id: int | None = None,
                  document_slug: str | None = None) -> Iterator[tuple[dict, Meta]]:
-    """Like ``iter_rows`` but with each row's ``Meta`` (codes and chapter) for the summaries."""
+    """Like ``iter_rows`` but with each row's ``Meta`` (codes and chapter) for the summaries.
+    ``consultation_id``: whose comments (default: the current consultation's)."""
+    if consultation_id is None:
+        current = current_consultation(session)
+        consultation_id = current.id if current is not None else 0
     with force_locale(lang):
-        ctx = _Context(session, lang, document_slug)
+        ctx = _Context(session, lang, consultation_id, document_slug)
         labels = _Labels(lang)
         if document_slug is not None and not ctx.documents:
             return
@@ -147,8 +155,10 @@ class _Labels:
 class _Context:
     """The small tables, read once into dicts keyed by id."""
 
-    def __init__(self, session: Session, lang: str, document_slug: str | None):
-        query = select(Document).order_by(Document.position, Document.id)
+    def __init__(self, session: Session, lang: str, consultation_id: int,
+                 document_slug: str | None):
+        query = select(Document).where(Document.consultation_id == consultation_id) \
+            .order_by(Document.position, Document.id)
         if document_slug is not None:
             query = query.where(Document.slug == document_slug)
         docs = list(session.scalars(query))
@@ -170,12 +180,13 @@ class _Context:
         for clause in session.scalars(select(Clause).where(Clause.version_id.in_(version_ids))):
             self.clauses[clause.id] = (clause_label(clause.key), clause.excerpt(lang),
                                        chapter_of_section.get(clause.section_id, ""))
-        self.hearings = {h.id: hearing_label(h, lang) for h in session.scalars(select(Hearing))}
+        self.hearings = {h.id: hearing_label(h, lang) for h in session.scalars(
+            select(Hearing).where(Hearing.consultation_id == consultation_id))}
         self.group_sizes = dict(session.execute(
             select(Comment.group_id, func.count()).where(Comment.group_id.is_not(None))
             .group_by(Comment.group_id)).all())
         self.users = {u.id: (u.name, u.role) for u in session.scalars(select(User))}
-        consultation = session.get(Consultation, docs[0].consultation_id) if docs else None
+        consultation = session.get(Consultation, consultation_id)
         self.responding_body = policy.responding_body(consultation, lang)
 
 

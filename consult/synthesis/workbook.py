@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core import languages
+from ..core.consultation import current_consultation
 from ..core.spreadsheets import safe_text
 from ..core.time import TIMEZONE, local_naive, utcnow
 from ..core.vocab import CATEGORIES, CHANNELS, GENDERS, HEARING_STATUSES, STATES, STATUSES
@@ -162,25 +163,29 @@ class _Tally:
 
 
 def export_workbook(session: Session, out, *, lang: str, public: bool,
+                    consultation: Consultation | None = None,
                     document_slug: str | None = None) -> Summary:
-    """Write the synthesis workbook for ``lang`` to ``out`` (a path or a binary file).
+    """Write the synthesis workbook of ``consultation`` (default: the current one), or of
+    one of its documents, for ``lang`` to ``out`` (a path or a binary file).
 
     ``public`` writes the public variant: text of hidden, withdrawn, unmoderated and
     non-consented comments withheld, moderators' notes left out.
     """
     exported_at = utcnow()  # before reading: an answer changed after this is a conflict
+    consultation = consultation or current_consultation(session)
+    scope = (consultation.id if consultation is not None else 0, document_slug)
     with force_locale(lang):
         wb = Workbook(write_only=True)
         titles = sheet_titles(lang)
         sheets = {code: wb.create_sheet(titles[code]) for code, _label in SHEETS}
         tally = _Tally()
-        rows = _write_comments(sheets["comments"], session, lang, public, document_slug,
+        rows = _write_comments(sheets["comments"], session, lang, public, scope,
                                titles["lists"], tally)
-        received_db = _count_received(session, document_slug)
-        _write_about(sheets["about"], session, lang, public, document_slug, exported_at,
-                     tally, received_db)
+        received_db = _count_received(session, scope)
+        _write_about(sheets["about"], session, lang, public, scope, consultation,
+                     exported_at, tally, received_db)
         _write_by_clause(sheets["by_clause"], tally)
-        _write_hearings(sheets["hearings"], session, lang, tally)
+        _write_hearings(sheets["hearings"], session, lang, consultation, tally)
         _write_statistics(sheets["statistics"], tally)
         _write_moderation(sheets["moderation"], tally, public)
         _write_lists(sheets["lists"], lang)
@@ -188,15 +193,16 @@ def export_workbook(session: Session, out, *, lang: str, public: bool,
     return Summary(received=rows, states=tally.states, received_in_database=received_db)
 
 
-def _count_received(session: Session, document_slug: str | None) -> int:
-    query = select(func.count(Comment.id))
+def _count_received(session: Session, scope: tuple[int, str | None]) -> int:
+    consultation_id, document_slug = scope
+    query = select(func.count(Comment.id)).where(Comment.consultation_id == consultation_id)
     if document_slug is not None:
         query = query.join(Document, Document.id == Comment.document_id).where(
             Document.slug == document_slug)
     return session.scalar(query) or 0
 
 
-def _write_comments(ws, session, lang, public, document_slug, lists_title, tally) -> int:
+def _write_comments(ws, session, lang, public, scope, lists_title, tally) -> int:
     codes = [code for code, _label in COLUMNS]
     for index, code in enumerate(codes, 1):
         ws.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(code, 14)
@@ -210,7 +216,7 @@ def _write_comments(ws, session, lang, public, document_slug, lists_title, tally
     comment_index = codes.index("comment")
     count = 0
     for row, meta in iter_records(session, lang=lang, public=public,
-                                  document_slug=document_slug):
+                                  consultation_id=scope[0], document_slug=scope[1]):
         values = [row[code] for code in codes]
         for i in careful:
             value = values[i]
@@ -255,16 +261,17 @@ def _allowed_statuses(lang: str) -> list[str]:
     return values
 
 
-def _write_about(ws, session, lang, public, document_slug, exported_at, tally, received_db):
+def _write_about(ws, session, lang, public, scope, consultation, exported_at, tally,
+                 received_db):
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 60
     ws.column_dimensions["C"].width = 30
-    docs_query = select(Document).order_by(Document.position, Document.id)
+    consultation_id, document_slug = scope
+    docs_query = select(Document).where(Document.consultation_id == consultation_id) \
+        .order_by(Document.position, Document.id)
     if document_slug is not None:
         docs_query = docs_query.where(Document.slug == document_slug)
     docs = list(session.scalars(docs_query))
-    consultation = (session.get(Consultation, docs[0].consultation_id) if docs
-                    else session.scalar(select(Consultation).order_by(Consultation.id.desc())))
     header(ws, [_("Comment synthesis"), _("Public variant") if public else _("Full variant")])
     append(ws, [_("Time zone of all times"), TIMEZONE])
     if consultation is not None:
@@ -321,12 +328,11 @@ def _write_by_clause(ws, tally) -> None:
         append(ws, values)
 
 
-def _write_hearings(ws, session, lang, tally) -> None:
+def _write_hearings(ws, session, lang, consultation, tally) -> None:
     ws.column_dimensions["A"].width = 28
     header(ws, [_("Hearing"), _("Venue"), _("Status"), _("Attendance"), _("Women"), _("Men"),
                 _("Gender not stated"), _("Comments")])
-    for hearing in session.scalars(select(Hearing).order_by(
-            Hearing.starts_at.is_(None), Hearing.starts_at, Hearing.id)):
+    for hearing in _hearings(session, consultation):
         append(ws, [hearing_label(hearing, lang), pick(hearing.venue, lang)[0],
                     HEARING_STATUSES.label(hearing.status),
                     hearing.attendance_total, hearing.attendance_women, hearing.attendance_men,

@@ -32,9 +32,15 @@ def test_drafter_answers_and_the_receipt_shows_it(add_comment, page, live_server
     page.get_by_role("button", name="Save the answer").click()
     expect(page.locator("#change-error")).to_be_visible()
     expect(page.locator("textarea[name=rationale]")).to_have_value(re.compile("Чаткал"))
+    # A change must name a clause of the document (or say "no change").
+    page.fill("textarea[name=change]", "See above.")
+    page.get_by_role("button", name="Save the answer").click()
+    expect(page.locator("#change-error")).to_contain_text("clause 12")
     page.fill("textarea[name=change]", "Clause 2: the Chatkal valley added.")
+    page.get_by_label("Language of the answer").select_option("ky")
     page.get_by_role("button", name="Save the answer").click()
     expect(page.locator(".flash.success")).to_contain_text("Answer saved.")
+    expect(page.locator("textarea[name=rationale]")).to_have_attribute("lang", "ky")
 
     citizen = page.context.browser.new_context()
     receipt = citizen.new_page()

@@ -44,6 +44,8 @@ def schemas() -> dict:
     languages."""
     codes = list(languages.codes())
     schemas = {
+        "Text": {"type": "string", "pattern": "^[^\\x00]*$",
+                 "description": "Text without NUL characters (refused anywhere in a request)."},
         "LocalizedText": {
             "type": "object", "description": "One text per language code; a "
             "language the text was not written in is absent.",
@@ -171,7 +173,8 @@ PARAMETERS = {
     "per_page": {"name": "per_page", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                             "default": 100}},
-    "slug": {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+    "slug": {"name": "slug", "in": "path", "required": True,
+             "schema": {"$ref": "#/components/schemas/Text"}},
 }
 
 
@@ -193,6 +196,9 @@ def _get(summary: str, schema: str, parameters=(), errors=("404",)) -> dict:
 PAGING = ({"$ref": "#/components/parameters/page"},
           {"$ref": "#/components/parameters/per_page"})
 SLUG = {"$ref": "#/components/parameters/slug"}
+CONSULTATION = {"name": "consultation", "in": "query", "required": False,
+                "description": "Slug of one consultation (default: every announced one; for "
+                "/results the current one)", "schema": {"$ref": "#/components/schemas/Text"}}
 
 
 def document(server: str) -> dict:
@@ -218,8 +224,8 @@ def document(server: str) -> dict:
             "/openapi.json": {"get": {"summary": "This description", "responses": {
                 "200": {"description": "OpenAPI 3.1 document",
                         "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/documents": _get("Documents and their versions", "DocumentPage", PAGING,
-                               errors=("400",)),
+            "/documents": _get("Documents and their versions", "DocumentPage",
+                               (*PAGING, CONSULTATION), errors=("400", "404")),
             "/documents/{slug}": _get("One document", "Document", (SLUG,)),
             "/documents/{slug}/versions/{number}": _get(
                 "One version: sections and clauses with their texts per language", "Version",
@@ -227,11 +233,11 @@ def document(server: str) -> dict:
                         "schema": {"type": "integer", "minimum": 1}})),
             "/comments": _get(
                 "Comments in their public form, oldest first", "CommentPage",
-                (*PAGING,
+                (*PAGING, CONSULTATION,
                  {"name": "document", "in": "query", "required": False,
-                  "description": "Document slug", "schema": {"type": "string"}},
+                  "description": "Document slug", "schema": {"$ref": "#/components/schemas/Text"}},
                  {"name": "clause", "in": "query", "required": False,
-                  "description": "Clause key", "schema": {"type": "string"}},
+                  "description": "Clause key", "schema": {"$ref": "#/components/schemas/Text"}},
                  {"name": "channel", "in": "query", "required": False,
                   "schema": {"enum": list(CHANNELS)}}),
                 errors=("400", "404")),
@@ -239,10 +245,10 @@ def document(server: str) -> dict:
                 "One comment in its public form", "Comment",
                 ({"name": "comment_id", "in": "path", "required": True,
                   "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},)),
-            "/hearings": _get("Hearings with status and attendance", "HearingPage", PAGING,
-                              errors=("400",)),
+            "/hearings": _get("Hearings with status and attendance", "HearingPage",
+                              (*PAGING, CONSULTATION), errors=("400", "404")),
             "/results": _get("Publication of the results and the totals", "Results",
-                             errors=()),
+                             (CONSULTATION,), errors=("404",)),
         },
         "components": {
             "schemas": schemas(),

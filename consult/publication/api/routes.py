@@ -70,10 +70,23 @@ def openapi_document():
     return openapi.document(url_for("api.index", _external=True).rstrip("/"))
 
 
+def _consultation_arg():
+    """The consultation named by ``?consultation=`` (announced), or None for all."""
+    slug = request.args.get("consultation")
+    if slug is None:
+        return None, {}
+    found = services.announced_consultation(db.session(), slug)
+    if found is None:
+        abort(404, _("No consultation has this slug."))
+    return found, {"consultation": slug}
+
+
 @bp.get("/documents")
 def documents():
-    """Every document put to consultation, with its versions."""
-    return _page(services.documents_query(), serialize.document, "api.documents")
+    """Every document put to consultation, with its versions (``?consultation=``)."""
+    consultation, args = _consultation_arg()
+    return _page(services.documents_query(consultation), serialize.document, "api.documents",
+                 **args)
 
 
 def _document_or_404(slug: str):
@@ -107,7 +120,10 @@ def comments():
     args = {name: request.args[name] for name in ("document", "clause", "channel")
             if request.args.get(name)}
     document = _document_or_404(args["document"]) if "document" in args else None
-    where = services.comment_filters(document, args.get("clause"), args.get("channel"))
+    consultation, named = _consultation_arg()
+    args.update(named)
+    where = services.comment_filters(document, args.get("clause"), args.get("channel"),
+                                     consultation)
     answered = services.consultations_with_answers(db.session())
     return _page(services.comments_query(where),
                  lambda c: serialize.comment(c, c.consultation_id in answered),
@@ -128,14 +144,17 @@ def comment(comment_id: int):
 @bp.get("/hearings")
 def hearings():
     """Public hearings with their status and attendance by gender and category."""
-    return _page(services.hearings_query(), serialize.hearing, "api.hearings")
+    consultation, args = _consultation_arg()
+    return _page(services.hearings_query(consultation), serialize.hearing, "api.hearings",
+                 **args)
 
 
 @bp.get("/results")
 def results():
     """Whether the results are published, and the totals once they are."""
     session = db.session()
-    consultation = services.results_consultation(session)
+    named, _args = _consultation_arg()
+    consultation = services.results_consultation(session, named)
     if consultation is None:
         return {"published_at": None, "totals": None}
     totals = result_totals(session, consultation)

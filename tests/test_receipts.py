@@ -1,0 +1,396 @@
+"""A commenter controls their comment with the receipt code, with no account: withdraw it,
+change their consent, have their personal data erased. Staff do the same on a written
+request, giving the reason. Every change is timestamped, audited and honoured at once by
+every public surface: clause and document pages, results page and CSV, API, workbook."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from consult.comments import receipts
+from consult.core.time import utcnow
+from consult.models import AuditEvent, Comment, Consultation, Response
+from consult.synthesis.workbook import export_workbook
+
+NAME = "Zarina Receiptholder"
+ORGANISATION = "Walnut Grove Friends"
+EMAIL = "zarina.receipt@example.org"
+CLAUSE_TEXT = "Restore the walnut groves of Arslanbob."
+WHOLE_TEXT = "The programme as a whole forgets the pastures."
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture
+def mine(session, make_document, comment_on):
+    """Two published comments by one named, consenting author of an organisation (on clause
+    1 and on the whole document), answered; the results published. Returns their codes."""
+    make_document()
+    fields = dict(author_name=NAME, organisation=ORGANISATION, email=EMAIL, consent="full",
+                  category="ngo", language="ru")
+    on_clause = comment_on(session, key="1", body=CLAUSE_TEXT,
+                           answer=("accepted", "", "Clause 1 names the groves."), **fields)
+    on_document = comment_on(session, key=None, body=WHOLE_TEXT, **fields)
+    session.scalar(select(Consultation)).results_published_at = utcnow()
+    session.commit()
+    return {"clause": on_clause.receipt_code, "document": on_document.receipt_code}
+
+
+def workbook_text(app, session) -> str:
+    out = io.BytesIO()
+    with app.test_request_context():
+        export_workbook(session, out, lang="en", public=True)
+    book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    return "\n".join(str(value) for sheet in book.worksheets
+                     for row in sheet.iter_rows(values_only=True) for value in row
+                     if value is not None)
+
+
+def surfaces(app, client, session) -> dict[str, str]:
+    """Every public surface, as text."""
+    session.expire_all()
+    get = lambda path: client.get(path).get_data(as_text=True)  # noqa: E731
+    return {
+        "clause": get("/en/documents/sample-programme/1/"),
+        "document": get("/en/documents/sample-programme/"),
+        "results": get("/en/results/sample-programme/"),
+        "csv": get("/en/results/synthesis.csv"),
+        "api": json.dumps(client.get("/api/v1/comments?per_page=500").get_json(),
+                          ensure_ascii=False),
+        "workbook": workbook_text(app, session),
+    }
+
+
+def where(texts: dict[str, str], word: str) -> set[str]:
+    """The surfaces showing ``word``."""
+    return {name for name, text in texts.items() if word in text}
+
+
+ALL = {"clause", "document", "results", "csv", "api", "workbook"}
+# The clause page lists only the clause's comments, the document page the whole
+# document's; the other surfaces list both.
+CLAUSE_SURFACES = ALL - {"document"}
+DOCUMENT_SURFACES = ALL - {"clause"}
+
+
+def comment_by(session, code: str) -> Comment:
+    session.expire_all()
+    return session.scalar(select(Comment).where(Comment.receipt_code == code))
+
+
+def events(session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                .order_by(AuditEvent.id)))
+
+
+def recent(moment) -> bool:
+    return moment is not None and utcnow() - timedelta(minutes=1) < moment <= utcnow()
+
+
+def test_everything_is_public_before_any_change(app, client, session, mine):
+    """The baseline the other tests start from: otherwise "gone" would prove nothing."""
+    texts = surfaces(app, client, session)
+    assert where(texts, CLAUSE_TEXT) == CLAUSE_SURFACES
+    assert where(texts, WHOLE_TEXT) == DOCUMENT_SURFACES
+    assert where(texts, NAME) == ALL and where(texts, ORGANISATION) == ALL
+    assert where(texts, EMAIL) == set()
+
+
+# ---------------------------------------------------------------- withdrawing
+
+@pytest.mark.parametrize("which", ["clause", "document"])
+def test_withdrawal_takes_the_text_off_every_public_surface_at_once(app, client, session,
+                                                                    mine, which):
+    surfaces(app, client, session)  # every page cached before the change
+    response = client.post(f"/en/receipts/{mine[which]}/withdraw",
+                           data={"confirm_withdrawal": "y"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/en/receipts/{mine[which]}/")
+    assert "Your comment is withdrawn" in client.get(
+        response.headers["Location"]).get_data(as_text=True)
+
+    comment = comment_by(session, mine[which])
+    assert (comment.state, comment.hidden_reason) == ("withdrawn", "withdrawn")
+    assert recent(comment.withdrawn_at)
+    [event] = events(session, "comment.withdraw")
+    assert event.actor_id is None and event.object_id == comment.id and recent(event.at)
+    assert event.before == {"state": "published", "reason": ""}
+    assert event.after["state"] == "withdrawn" and event.after["by"] == "receipt"
+
+    texts = surfaces(app, client, session)
+    gone, kept = (CLAUSE_TEXT, WHOLE_TEXT) if which == "clause" else (WHOLE_TEXT, CLAUSE_TEXT)
+    assert where(texts, gone) == set()
+    assert where(texts, kept) == (DOCUMENT_SURFACES if which == "clause" else CLAUSE_SURFACES)
+    # It stays in the register: listed (text withheld) in the results and open data.
+    assert f'"id": {comment.id}, ' in texts["api"] and '"withheld_reason": "withdrawn"' in \
+        texts["api"]
+
+
+def test_withdrawn_comment_keeps_its_answer(client, session, mine):
+    client.post(f"/en/receipts/{mine['clause']}/withdraw", data={"confirm_withdrawal": "y"})
+    comment = comment_by(session, mine["clause"])
+    assert comment.state == "withdrawn"
+    assert session.scalar(select(Response).where(Response.comment_id == comment.id)) \
+        .change == "Clause 1 names the groves."
+    page = client.get(f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
+    assert "Clause 1 names the groves." in page
+    # The holder of the code still reads what they wrote, and when they withdrew it.
+    assert CLAUSE_TEXT in page and 'class="withdrawn-at"' in page
+
+
+def test_withdrawing_needs_the_confirmation(client, session, mine):
+    response = client.post(f"/en/receipts/{mine['clause']}/withdraw", data={})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Tick the box to confirm that you withdraw" in page
+    assert 'aria-invalid="true"' in page
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert comment_by(session, mine["clause"]).state == "published"
+    assert events(session, "comment.withdraw") == []
+
+
+def test_withdrawing_twice_changes_nothing_the_second_time(client, session, mine):
+    for _ in range(2):
+        client.post(f"/en/receipts/{mine['clause']}/withdraw",
+                    data={"confirm_withdrawal": "y"})
+    assert len(events(session, "comment.withdraw")) == 1
+    assert "Nothing needed changing" in client.get(
+        f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
+
+
+def test_moderators_cannot_publish_a_withdrawn_comment_again(client, session, login, mine):
+    login("moderator")
+    client.post(f"/en/receipts/{mine['clause']}/withdraw", data={"confirm_withdrawal": "y"})
+    comment_id = comment_by(session, mine["clause"]).id
+    response = client.post(f"/en/moderation/{comment_id}/", data={"action": "publish"})
+    assert response.headers["Location"].endswith("/en/moderation/?state=new")
+    assert comment_by(session, mine["clause"]).state == "withdrawn"
+    queue = client.get("/en/moderation/?state=withdrawn").get_data(as_text=True)
+    assert "cannot be moderated again" in queue
+
+
+# ---------------------------------------------------------------- consent
+
+def test_consent_without_name_removes_the_name_everywhere_and_keeps_the_text(
+        app, client, session, mine):
+    surfaces(app, client, session)
+    for which in ("clause", "document"):
+        response = client.post(f"/en/receipts/{mine[which]}/consent",
+                               data={"consent": "anonymous"})
+        assert response.status_code == 302
+    texts = surfaces(app, client, session)
+    assert where(texts, NAME) == set()
+    assert where(texts, CLAUSE_TEXT) == CLAUSE_SURFACES
+    # An organisation writing as such stays named: only a person's name needs consent.
+    assert where(texts, ORGANISATION) == ALL
+
+    comment = comment_by(session, mine["clause"])
+    assert comment.consent == "anonymous" and comment.author_name == NAME  # kept, not shown
+    event = events(session, "comment.consent")[0]
+    assert event.before == {"consent": "full"} and event.after["consent"] == "anonymous"
+    assert event.actor_id is None and recent(event.at) and event.after["changed_at"]
+
+
+def test_consent_none_withholds_the_text_everywhere(app, client, session, mine):
+    surfaces(app, client, session)
+    response = client.post(f"/en/receipts/{mine['clause']}/consent", data={"consent": "none"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your choice is saved: Do not publish the text of my comment." in page
+    texts = surfaces(app, client, session)
+    assert where(texts, CLAUSE_TEXT) == set()
+    assert where(texts, WHOLE_TEXT) == DOCUMENT_SURFACES
+
+
+def test_consent_must_be_a_listed_code(client, session, mine):
+    response = client.post(f"/en/receipts/{mine['clause']}/consent",
+                           data={"consent": "everyone"})
+    assert response.status_code == 400
+    assert "Choose how your comment may be published." in response.get_data(as_text=True)
+    assert comment_by(session, mine["clause"]).consent == "full"
+
+
+def test_service_refuses_nonsense_transitions(session, mine):
+    comment = comment_by(session, mine["clause"])
+    with pytest.raises(receipts.ReceiptRefused):
+        receipts.change_consent(session, comment, "everyone")
+    receipts.erase_personal_data(session, comment)
+    with pytest.raises(receipts.ReceiptRefused, match="erased"):
+        receipts.change_consent(session, comment, "full")
+    receipts.withdraw(session, comment)
+    with pytest.raises(receipts.ReceiptRefused, match="withdrawn"):
+        receipts.change_consent(session, comment, "anonymous")
+
+
+# ---------------------------------------------------------------- erasure
+
+def test_erasure_blanks_name_organisation_and_e_mail_and_keeps_the_comment(
+        app, client, session, mine):
+    surfaces(app, client, session)
+    before = client.get(f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
+    assert NAME in before
+    response = client.post(f"/en/receipts/{mine['clause']}/erase",
+                           data={"confirm_erasure": "y"})
+    assert response.status_code == 302
+
+    comment = comment_by(session, mine["clause"])
+    assert (comment.author_name, comment.organisation, comment.email) == ("", "", "")
+    assert comment.body == CLAUSE_TEXT and comment.state == "published"
+    assert recent(comment.erased_at)
+    page = client.get(f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
+    assert NAME not in page and ORGANISATION not in page and EMAIL not in page
+    assert 'class="erased-at"' in page and CLAUSE_TEXT in page
+
+    [event] = events(session, "comment.erase")
+    assert event.actor_id is None and recent(event.at)
+    assert event.after["erased"] == ["author_name", "organisation", "email"]
+    # The event says which fields were erased, never what they held.
+    stored = json.dumps([event.before, event.after], ensure_ascii=False)
+    assert NAME not in stored and ORGANISATION not in stored and EMAIL not in stored
+
+    texts = surfaces(app, client, session)
+    assert where(texts, CLAUSE_TEXT) == CLAUSE_SURFACES
+    # The whole-document comment was not erased: its name is still where it was.
+    assert where(texts, NAME) == DOCUMENT_SURFACES
+
+
+def test_erasure_needs_the_confirmation(client, session, mine):
+    response = client.post(f"/en/receipts/{mine['clause']}/erase", data={})
+    assert response.status_code == 400
+    assert "Tick the box to confirm the erasure." in response.get_data(as_text=True)
+    assert comment_by(session, mine["clause"]).author_name == NAME
+
+
+# ---------------------------------------------------------------- the receipt page
+
+@pytest.mark.parametrize("action", ["withdraw", "consent", "erase"])
+def test_unknown_code_is_not_found(client, mine, action):
+    assert client.get("/en/receipts/no-such-code-000000/").status_code == 404
+    assert client.post(f"/en/receipts/no-such-code-000000/{action}",
+                       data={"confirm_withdrawal": "y", "confirm_erasure": "y",
+                             "consent": "none"}).status_code == 404
+
+
+def test_receipt_page_offers_the_three_actions_and_stays_private(client, session, mine):
+    response = client.get(f"/en/receipts/{mine['clause']}/")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    page = response.get_data(as_text=True)
+    for action in ("withdraw", "consent", "erase"):
+        assert f'action="/en/receipts/{mine["clause"]}/{action}"' in page
+    assert page.count("This cannot be undone.") == 2
+    assert re.search(r'<input checked [^>]*value="full"', page)  # the current choice
+    # The commenter's text and the drafters' answer each in their own language.
+    assert f'lang="ru">{CLAUSE_TEXT}' in page
+    assert 'lang="ru">Clause 1 names the groves.' in page
+    session.scalar(select(Response)).language = "ky"
+    session.commit()
+    page = client.get(f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
+    assert 'lang="ky">Clause 1 names the groves.' in page
+
+
+def test_receipt_actions_need_a_csrf_token_when_enabled(client, session, mine, csrf):
+    url = f"/en/receipts/{mine['clause']}/"
+    for action, data in (("withdraw", {"confirm_withdrawal": "y"}),
+                         ("consent", {"consent": "none"}),
+                         ("erase", {"confirm_erasure": "y"})):
+        assert client.post(url + action, data=data).status_code == 400
+        assert client.post(url + action, data={**data, "csrf_token": "forged"}) \
+            .status_code == 400
+    comment = comment_by(session, mine["clause"])
+    assert (comment.state, comment.consent, comment.author_name) == ("published", "full", NAME)
+
+    token = TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
+    response = client.post(url + "withdraw", data={"confirm_withdrawal": "y",
+                                                   "csrf_token": token})
+    assert response.status_code == 302
+    assert comment_by(session, mine["clause"]).state == "withdrawn"
+
+
+# ---------------------------------------------------------------- staff, on a written request
+
+REASON = "Letter of 3 May 2025, ref. 17/45, signed by the author"
+
+
+def staff_request(client, comment_id: int, **data):
+    prefix = f"request-{comment_id}-"
+    return client.post(f"/en/moderation/{comment_id}/request?state=published",
+                       data={prefix + name: value for name, value in data.items()})
+
+
+# Requests in one test share the ``session`` fixture's application context, where
+# Flask-Login keeps the user of the first request: one signed-in state per test.
+
+def test_staff_request_sends_the_public_to_sign_in(client, session, mine):
+    comment_id = comment_by(session, mine["clause"]).id
+    response = staff_request(client, comment_id, action="withdraw", reason=REASON)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert comment_by(session, mine["clause"]).state == "published"
+
+
+def test_staff_request_refuses_drafters(client, session, login, mine):
+    login("drafter")
+    comment_id = comment_by(session, mine["clause"]).id
+    assert staff_request(client, comment_id, action="withdraw", reason=REASON) \
+        .status_code == 403
+    assert comment_by(session, mine["clause"]).state == "published"
+
+
+@pytest.mark.parametrize("reason", ["", "ok", "   per letter  "])
+def test_staff_request_needs_a_reason(client, session, login, mine, reason):
+    login("moderator")
+    comment_id = comment_by(session, mine["clause"]).id
+    response = staff_request(client, comment_id, action="withdraw", reason=reason)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "reason" in page and f'id="request-{comment_id}-reason-error"' in page
+    assert comment_by(session, mine["clause"]).state == "published"
+    assert events(session, "comment.withdraw") == []
+
+
+def test_staff_withdraw_on_a_written_request_is_audited_with_the_reason(
+        app, client, session, login, mine):
+    user_id = login("moderator")
+    page = client.get("/en/moderation/?state=published").get_data(as_text=True)
+    assert "On a written request" in page
+    comment_id = comment_by(session, mine["clause"]).id
+    response = staff_request(client, comment_id, action="withdraw", reason=REASON)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/en/moderation/?state=published#comment-{comment_id}")
+    comment = comment_by(session, mine["clause"])
+    assert comment.state == "withdrawn" and recent(comment.withdrawn_at)
+    [event] = events(session, "comment.withdraw")
+    assert event.actor_id == user_id and event.after["reason"] == REASON
+    assert event.after["by"] == "staff"
+    assert where(surfaces(app, client, session), CLAUSE_TEXT) == set()
+
+
+def test_staff_consent_and_erasure_on_a_written_request(app, client, session, login, mine):
+    user_id = login("moderator")
+    comment_id = comment_by(session, mine["document"]).id
+    assert staff_request(client, comment_id, action="consent", reason=REASON) \
+        .status_code == 400  # which consent?
+    assert staff_request(client, comment_id, action="consent", consent="none",
+                         reason=REASON).status_code == 302
+    assert staff_request(client, comment_id, action="erase", reason=REASON) \
+        .status_code == 302
+    comment = comment_by(session, mine["document"])
+    assert (comment.consent, comment.author_name, comment.email) == ("none", "", "")
+    for action in ("comment.consent", "comment.erase"):
+        [event] = events(session, action)
+        assert event.actor_id == user_id and event.after["reason"] == REASON
+    texts = surfaces(app, client, session)
+    assert where(texts, WHOLE_TEXT) == set()
+    assert where(texts, NAME) == CLAUSE_SURFACES  # the other comment, untouched
+
+
+def test_service_requires_a_reason_from_staff_only(session, mine, drafter):
+    comment = comment_by(session, mine["clause"])
+    with pytest.raises(receipts.ReceiptRefused):
+        receipts.withdraw(session, comment, drafter, "")
+    assert comment.state == "published"
+    assert receipts.withdraw(session, comment)  # the commenter owes no reason
