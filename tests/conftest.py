@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 from sqlalchemy import create_engine, select, text
@@ -118,7 +119,11 @@ class RequestClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        if has_app_context() and "db_session" in g:
+            # The test's own session reloads what the request may have changed.
+            g.db_session.expire_all()
+        return response
 
 
 @pytest.fixture

@@ -222,14 +222,17 @@ def test_results_are_refused_before_the_close_and_with_unanswered_comments(
     make_document()
     open_period()
     comment = comment_on(session, answer=("noted", "", ""))
-    unanswered = comment_on(session, key="2")
     session.commit()
     login("admin")
     page = client.get("/en/results/publish").get_data(as_text=True)
     assert "can be published once the period has closed" in page
     assert 'action="/en/results/publish' not in page  # no button that would be refused
+    # Every comment is answered, but the period is open: refused all the same.
     page = client.post("/en/results/publish", follow_redirects=True).get_data(as_text=True)
     assert "the consultation period has not closed yet" in page
+    assert consultation(session).results_published_at is None
+    unanswered = comment_on(session, key="2")
+    session.commit()
     close_period()
     page = client.post("/en/results/publish", follow_redirects=True).get_data(as_text=True)
     assert "1 comment has no answer" in page
@@ -355,6 +358,7 @@ def test_two_consultations_each_keep_their_public_record(client, session, make_d
     make_document("next-programme", consultation="next-consultation", announced=False)
     assert client.get("/en/consultations/next-consultation/").status_code == 404
     assert "The second consultation" in client.get("/en/").get_data(as_text=True)
+    assert "next-consultation" not in client.get("/en/consultations/").get_data(as_text=True)
 
 
 def test_the_phase_is_shown_on_the_notice_and_in_the_staff_header(client, login, session,

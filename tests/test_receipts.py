@@ -394,3 +394,34 @@ def test_service_requires_a_reason_from_staff_only(session, mine, drafter):
         receipts.withdraw(session, comment, drafter, "")
     assert comment.state == "published"
     assert receipts.withdraw(session, comment)  # the commenter owes no reason
+
+
+def test_erasure_reaches_the_audit_log_of_a_comment_sent_through_the_form(
+        client, session, login, make_document, open_period):
+    """The snapshot audited when the comment arrived held the name; erasure blanks it there
+    too, and the audit log page no longer shows it."""
+    make_document()
+    open_period()
+    response = client.post("/en/documents/sample-programme/1/", data={
+        "body": "Please protect the juniper forests.", "author_name": NAME,
+        "organisation": ORGANISATION, "category": "ngo", "region": "naryn", "gender": "",
+        "email": EMAIL, "consent": "full", "language": "en"})
+    code = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    comment = comment_by(session, code)
+    [submitted] = events(session, "comment.submit")
+    assert NAME in json.dumps(submitted.after, ensure_ascii=False)
+
+    client.post(f"/en/receipts/{code}/erase", data={"confirm_erasure": "y"})
+    session.expire_all()
+    history = session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "comment", AuditEvent.object_id == comment.id)).all()
+    assert [e.action for e in history] == ["comment.submit", "comment.erase"]
+    assert history[1].after["redacted_events"] == 1
+    for event in history:
+        stored = json.dumps([event.before, event.after], ensure_ascii=False)
+        assert NAME not in stored and ORGANISATION not in stored and EMAIL not in stored
+    assert history[0].after["body"] == "Please protect the juniper forests."
+    login("admin")
+    log = client.get("/en/audit/").get_data(as_text=True)
+    assert "comment.erase" in log or "erase" in log
+    assert NAME not in log and ORGANISATION not in log

@@ -20,7 +20,7 @@ from .. import audit
 from ..core.text import clean
 from ..core.time import iso_local, utcnow
 from ..core.vocab import CONSENTS
-from ..models import Comment, Document, User
+from ..models import AuditEvent, Comment, Document, User
 
 # What "personal data" means for erasure: what identifies the commenter. Category, region
 # and gender stay: they are statistics, not identification, and the totals must hold.
@@ -120,8 +120,9 @@ def erase_personal_data(session: Session, comment: Comment, actor: User | None =
     category, region and answer stay. Returns whether anything changed. Audited without
     the erased values: the event names only the fields that were erased.
 
-    Earlier audit events (``intake.snapshot`` when the comment was recorded) still hold the
-    name and organisation; audit history is not rewritten."""
+    Erasure reaches the audit log too: the comment's earlier events (the snapshot taken
+    when it was recorded, staff edits) keep what happened but lose the personal values,
+    which is what erasure means; the erase event says how many were redacted."""
     reason = staff_reason(actor, reason)
     erased = [name for name in PERSONAL_FIELDS if getattr(comment, name)]
     if not erased and comment.erased_at is not None:
@@ -130,6 +131,29 @@ def erase_personal_data(session: Session, comment: Comment, actor: User | None =
     for name in erased:
         setattr(comment, name, "")
     comment.erased_at = utcnow()
+    redacted = _redact_audit(session, comment.id)
     _audit(session, actor, "comment.erase", comment, before,
-           {"erased": erased, "erased_at": iso_local(comment.erased_at)}, reason)
+           {"erased": erased, "erased_at": iso_local(comment.erased_at),
+            "redacted_events": redacted}, reason)
     return True
+
+
+def _redact_audit(session: Session, comment_id: int) -> int:
+    """Blank the personal fields in the comment's earlier audit events; how many changed."""
+    changed = 0
+    for event in session.scalars(select(AuditEvent).where(
+            AuditEvent.object_type == Comment.__tablename__,
+            AuditEvent.object_id == comment_id)):
+        redacted = {side: _without_personal(getattr(event, side)) for side in ("before", "after")}
+        if any(redacted[side] != getattr(event, side) for side in redacted):
+            # New dicts, so that SQLAlchemy sees the JSON columns change.
+            event.before, event.after = redacted["before"], redacted["after"]
+            changed += 1
+    return changed
+
+
+def _without_personal(values: dict | None) -> dict | None:
+    if not isinstance(values, dict):
+        return values
+    return {key: ("" if key in PERSONAL_FIELDS and value else value)
+            for key, value in values.items()}
