@@ -23,6 +23,7 @@ from .core.consultation import announce as announce_consultation
 from .core.consultation import set_period as set_consultation_period
 from .core.time import parse_local
 from .core.vocab import ROLES
+from .drafts.commands import publish_version
 from .drafts.load import import_paths
 from .hearings.schedule import load_schedule
 from .i18n import cli_language
@@ -37,8 +38,9 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for item in (db_group, import_drafts, set_period, announce, create_user, load_hearings,
-                 import_hearing, demo, export_synthesis, translations.translations_group):
+    for item in (db_group, import_drafts, publish_version, set_period, announce, create_user,
+                 load_hearings, import_hearing, demo, export_synthesis,
+                 translations.translations_group):
         app.cli.add_command(item)
 
 
@@ -93,6 +95,11 @@ def import_drafts(paths):
     session.commit()
     for outcome in outcomes:
         click.echo(f"{outcome.slug}: {outcome.action} (version {outcome.version})")
+        if outcome.action in ("new-version", "replaced"):
+            click.echo(f"  not published yet: review its clause matching at "
+                       f"/<lang>/settings/versions/{outcome.slug}/{outcome.version}, then "
+                       f"publish it there or with 'consult publish-version {outcome.slug} "
+                       f"{outcome.version}'")
 
 
 def _consultation(session, slug):

@@ -26,6 +26,7 @@ from consult import ROOT, cache, create_app, db, ratelimit
 from consult.accounts.services import save_user
 from consult.comments.intake import Target
 from consult.core.time import utcnow
+from consult.drafts import revisions
 from consult.drafts.load import import_paths
 from consult.drafts.services import document_by_slug
 from consult.hearings.schedule import load_schedule
@@ -249,14 +250,20 @@ def write_sample(folder: Path, slug: str = "sample-programme", version: int = 1,
 @pytest.fixture
 def make_document(app, tmp_path):
     """Import the sample document (or another slug); return the Document. Its consultation
-    is announced (its notice public) unless ``announced=False``."""
-    def make(slug: str = "sample-programme", announced: bool = True, **kwargs):
+    is announced (its notice public) unless ``announced=False``; a revised version is
+    published with its proposed clause matching unless ``publish=False``."""
+    def make(slug: str = "sample-programme", announced: bool = True, publish: bool = True,
+             **kwargs):
         path = write_sample(tmp_path / "drafts", slug, **kwargs)
         with app.app_context():
             s = db.session()
             outcomes, problems = import_paths(s, [str(path)])
             assert not problems, problems
             document = document_by_slug(s, slug)
+            pending = revisions.pending_version(s, document)
+            if publish and pending is not None:
+                revisions.confirm_matching(s, pending, None)
+                revisions.publish_version(s, pending, None)
             if announced and document.consultation.announced_at is None:
                 document.consultation.announced_at = utcnow() - timedelta(days=2)
             s.commit()
@@ -367,9 +374,12 @@ def publish_comments(app):
         with app.app_context():
             s = db.session()
             doc = s.get(Document, document_id)
+            clause_id = s.scalar(select(Clause.id).where(
+                Clause.version_id == doc.current_version_id, Clause.key == clause_key))
             for n, body in enumerate(bodies):
                 s.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
                               version_id=doc.current_version_id, clause_key=clause_key,
+                              clause_id=clause_id,
                               language="en", body=body, receipt_code=secrets.token_urlsafe(16),
                               state="published",
                               received_at=utcnow() - timedelta(minutes=n * minutes_apart)))

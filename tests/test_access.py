@@ -53,6 +53,9 @@ EXPECTED = {
     "settings.moderation": ADMINS,
     "settings.notice": ADMINS,
     "settings.period": ADMINS,
+    "settings.version_confirm": ADMINS,
+    "settings.version_publish": ADMINS,
+    "settings.version_review": ADMINS,
     "publication.unpublish": ADMINS,
     "synthesis.answer": DRAFTERS,
     "synthesis.desk": DRAFTERS,
@@ -129,7 +132,7 @@ def samples(app, make_document, make_user):
                    "key": clause.key,
                    "clause_key": clause.key, "hearing_id": hearing.id, "comment_id": comment.id,
                    "user_id": user_id, "code": comment.receipt_code,
-                   "document_id": document.id, "clause_id": clause.id}
+                   "document_id": document.id, "clause_id": clause.id, "number": 1}
     return by_name
 
 

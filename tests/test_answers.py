@@ -85,8 +85,8 @@ def test_labels_in_another_language_are_understood(client, login, session, recor
     wb = load_workbook(io.BytesIO(download(client, "ru")))
     ws = wb.worksheets[1]
     header = [cell.value for cell in ws[1]]
-    assert len(header) == 25
-    status_col = 20
+    assert len(header) == 26
+    status_col = header.index("Результат рассмотрения")
     for row in ws.iter_rows(min_row=2):
         if row[1].value == c["email"].id:
             row[status_col].value = "Accepted"
@@ -139,7 +139,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[1]
     ws.append([None, 999999, None, None, None, None, None, None, None, None, None, None,
-               None, None, None, None, None, None, None, None, "Noted"])
+               None, None, None, None, None, None, None, None, None, "Noted"])
     out = io.BytesIO()
     wb.save(out)
     response = upload(client, out.getvalue())

@@ -66,9 +66,11 @@ def test_clause_page_shows_the_form_with_contract_fields(client, ready, lang):
     comment_form = page[page.index('<form method="post"'):]
     comment_form = comment_form[:comment_form.index("</form>")]
     names = set(re.findall(r'name="([^"]+)"', comment_form))
-    # Exactly the contract's fields and the honeypot: nothing asks for citizenship or an ID.
+    # Exactly the contract's fields, the honeypot and the version the page shows (so that
+    # a comment is never filed under a text its author did not read): nothing asks for
+    # citizenship or an ID.
     assert names == {"body", "language", "author_name", "organisation", "category", "region",
-                     "gender", "email", "consent", "website"}
+                     "gender", "email", "consent", "website", "version"}
     assert 'class="honeypot"' in comment_form
 
 

@@ -45,9 +45,21 @@ def test_changed_text_with_higher_version_creates_a_new_version(app, runner, tmp
     result = runner.invoke(args=["import-drafts", str(path)])
     assert result.exit_code == 0, result.output
     assert "new-version (version 2)" in result.output
+    assert "not published yet" in result.output
     with app.app_context():
         document = db.session().scalar(select(Document))
         assert [v.number for v in document.versions] == [1, 2]
+        # Stored beside the published version; the public keeps reading version 1.
+        assert document.current_version.number == 1
+        assert document.versions[1].published_at is None
+    refused = runner.invoke(args=["publish-version", "sample-programme", "2"])
+    assert refused.exit_code == 1 and "not confirmed" in refused.output
+    result = runner.invoke(args=["publish-version", "sample-programme", "2",
+                                 "--accept-proposed"])
+    assert result.exit_code == 0, result.output
+    assert "matching: changed" in result.output and "version 2 published" in result.output
+    with app.app_context():
+        document = db.session().scalar(select(Document))
         assert document.current_version.number == 2
         assert "forest" in document.current_version.clauses[0].text["en"]
         assert "mountain" in document.versions[0].clauses[0].text["en"]

@@ -164,7 +164,9 @@ def test_results_show_names_only_with_consent_and_withhold_hidden_text(comment_o
     assert "at the author&#39;s request" in page or "at the author's request" in page
     assert "Abusive words." not in page
     assert "Text withheld: Abuse" in page and "Rejected because abusive." in page
-    assert "Clause 1 reworded." in page and "Partly" not in page
+    # The change names clause 1: the page links it to that clause.
+    assert 'Clause <a href="/en/documents/sample-programme/1/">1</a> reworded.' in page
+    assert "Partly" not in page
     assert "@example.org" not in page
 
 
@@ -186,7 +188,8 @@ def test_results_paginate_and_keep_clauses_together(comment_on, client, session,
     assert client.get("/en/results/sample-programme/?page=99999999999999999999").status_code \
         == 404
     index = publish.clause_index(session, session.scalar(select(Document)))
-    assert index == [(None, 150, 1), ("1", 150, 1), ("3", 150, 2)]
+    assert [(place.key, count, page) for place, count, page in index] == [
+        (None, 150, 1), ("1", 150, 1), ("3", 150, 2)]
 
 
 def test_csv_download_has_bom_neutralises_formulas_and_no_email(comment_on,
@@ -210,7 +213,7 @@ def test_csv_download_has_bom_neutralises_formulas_and_no_email(comment_on,
     text = raw.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) == 6
-    bodies = {row[6] for row in rows[1:]}
+    bodies = {row[rows[0].index("Комментарий")] for row in rows[1:]}
     assert "'=HYPERLINK(\"http://x\",\"y\")" in bodies and "'+1" in bodies
     assert "'\tled by a tab" in bodies and "Кыргызча сын-пикир" in bodies
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -243,4 +246,5 @@ def test_answers_are_marked_with_their_own_language(comment_on, client, session,
     # The labels stay in the page's language; the drafters' texts carry their own.
     assert ('<dt>Rationale</dt><dd class="rationale" lang="ky">Программанын чегинен '
             'тышкары.</dd>') in page
-    assert '<dd class="change" lang="ru">Пункт 2 дополнен.</dd>' in page
+    assert ('<dd class="change" lang="ru">Пункт <a href="/en/documents/sample-programme/2/">'
+            '2</a> дополнен.</dd>') in page

@@ -19,9 +19,10 @@ def rows_by_id(session, **kwargs) -> dict:
 
 
 def test_columns_follow_the_contract_order():
-    assert [str(label) for _code, label in COLUMNS][:4] == [
-        "No.", "Comment ID", "Document", "Version"]
-    assert len(COLUMNS) == 25 and COLUMN_CODES[-1] == "responded_at"
+    assert [str(label) for _code, label in COLUMNS][:7] == [
+        "No.", "Comment ID", "Document", "Version", "Clause",
+        "Clause in the current version", "Clause excerpt"]
+    assert len(COLUMNS) == 26 and COLUMN_CODES[-1] == "responded_at"
 
 
 def test_every_comment_of_every_channel_appears_once_with_clause_hearing_status(

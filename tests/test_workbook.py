@@ -43,10 +43,10 @@ def test_sheets_in_contract_order_with_frozen_filtered_validated_comments(sessio
                              "Moderation", "Lists"]
     ws = wb["Comments"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:Y11"
+    assert ws.auto_filter.ref == "A1:Z11"
     validation = ws.data_validations.dataValidation[0]
     assert validation.type == "list"
-    assert str(validation.sqref) == "U2:U11"
+    assert str(validation.sqref) == "V2:V11"
     allowed = [row[5] for row in sheet_rows(wb["Lists"])[1:] if row[5]]
     # Every language's labels, each once (a label the same in two languages is one entry).
     assert "Accepted" in allowed and "Partly accepted" in allowed
@@ -66,7 +66,7 @@ def test_every_comment_once_with_clause_hearing_status_and_real_dates(session, r
     assert oral["Clause"] == "2" and oral["Hearing"].startswith("Naryn")
     assert oral["Response status"] == "Not accepted"
     assert "Received (Asia/Bishkek)" in header
-    cell = wb["Comments"]["K2"]
+    cell = wb["Comments"]["L2"]
     assert cell.is_date and cell.number_format == "dd.mm.yyyy hh:mm"
 
 

@@ -34,7 +34,16 @@ from ..core import languages
 from ..core.text import clean
 from ..core.time import utcnow
 from ..core.vocab import CATEGORIES, CHANNELS, CONSENTS, GENDERS, REGIONS
-from ..models import Clause, Comment, Consultation, Document, SubmissionClaim, User
+from ..drafts import revisions
+from ..models import (
+    Clause,
+    Comment,
+    Consultation,
+    Document,
+    DocumentVersion,
+    SubmissionClaim,
+    User,
+)
 
 # A resubmission of the same text by the same client within this window is the same
 # comment (a double click, a reload after a slow answer), not a second one.
@@ -69,10 +78,12 @@ class NewComment:
 
 @dataclass
 class Target:
-    """What a comment is on: a clause of the document's current version, or (clause None)
-    the whole document."""
+    """What a comment is on: a clause of a published version of the document, or (clause
+    None) the whole document; ``version_id`` (default: the current version) is the version
+    the commenter was reading."""
     document: Document
     clause: Clause | None = None
+    version_id: int | None = None
 
     @property
     def clause_key(self) -> str | None:
@@ -86,16 +97,21 @@ class Recorded:
     stripped: bool  # invisible control characters were removed from the text
 
 
-def target_for(session: Session, document: Document, clause_key: str | None) -> Target:
-    """The target named by a clause key in the document's current version; Refused when
-    the version has no such clause."""
+def target_for(session: Session, document: Document, clause_key: str | None,
+               at: datetime | None = None, version: DocumentVersion | None = None) -> Target:
+    """The target named by a clause key in the version the public was reading at ``at``
+    (naive UTC; None: now, the current version), or in ``version`` when the source says
+    which (a hearing kit records it). Refused when that version has no such clause."""
+    if version is None:
+        version = revisions.version_at(session, document, at) if at is not None else None
+    version_id = version.id if version is not None else document.current_version_id
     if not clause_key:
-        return Target(document)
+        return Target(document, None, version_id)
     clause = session.scalar(select(Clause).where(
-        Clause.version_id == document.current_version_id, Clause.key == clause_key))
+        Clause.version_id == version_id, Clause.key == clause_key))
     if clause is None:
         raise Refused(_("There is no clause %(key)s in this document.", key=clause_key))
-    return Target(document, clause)
+    return Target(document, clause, version_id)
 
 
 def submission_key(client: str, document_id: int, clause_key: str | None, body: str) -> str:
@@ -202,7 +218,7 @@ def _record(session: Session, entries: list[tuple[Target, NewComment]], actor: U
         found.append((len(rows), True, stripped))
         rows.append(dict(
             consultation_id=consultation.id, document_id=document.id,
-            version_id=document.current_version_id,
+            version_id=target.version_id or document.current_version_id,
             clause_id=target.clause.id if target.clause is not None else None,
             clause_key=target.clause_key, channel=new.channel, hearing_id=new.hearing_id,
             language=new.language, category=new.category, region=new.region or "",

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..core.languages import pick
 from ..core.vocab import HIDE_REASONS, STATES, WITHHELD
-from ..models import Comment, Consultation
+from ..models import Clause, ClauseLineage, Comment, Consultation
 
 # Which comments each kind of surface lists. The pages under a clause show what is
 # published; open data lists every comment that went through moderation; the results,
@@ -91,6 +91,8 @@ class PublicComment:
     in_period: bool
     hearing_id: int | None
     group_id: int | None
+    clause_id: int | None = None  # the clause of the version it was made on
+    version_id: int | None = None
 
     @property
     def author(self) -> str:
@@ -108,7 +110,7 @@ def public_form(comment) -> PublicComment:
         language=comment.language, state=comment.state, channel=comment.channel,
         clause_key=comment.clause_key, received_at=comment.received_at,
         in_period=comment.in_period, hearing_id=comment.hearing_id,
-        group_id=comment.group_id)
+        group_id=comment.group_id, clause_id=comment.clause_id, version_id=comment.version_id)
 
 
 def author_form(comment) -> PublicComment:
@@ -153,23 +155,51 @@ def responding_body(consultation: Consultation | None, lang: str) -> str:
 
 # ---------------------------------------------------------------- lists
 
-def published_comments(session: Session, document_id: int, clause_key: str | None,
-                       limit: int = 200, offset: int = 0) -> list[PublicComment]:
+def published_comments(session: Session, document_id: int, clause_id: int | None,
+                       limit: int = 200, offset: int = 0, *,
+                       follow: bool = True) -> list[PublicComment]:
     """Published comments on one clause (None: on the whole document), newest first, in
-    their public form."""
-    key_test = Comment.clause_key.is_(None) if clause_key is None else \
-        Comment.clause_key == clause_key
+    their public form. ``follow``: with the comments made on every earlier version of the
+    clause (its lineage); otherwise only those made on this very clause."""
+    if clause_id is None:
+        on = Comment.clause_id.is_(None)
+    elif follow:
+        on = Comment.clause_id.in_(select(ClauseLineage.clause_id)
+                                   .where(ClauseLineage.current_clause_id == clause_id))
+    else:
+        on = Comment.clause_id == clause_id
     comments = session.scalars(
-        select(Comment).where(Comment.document_id == document_id, key_test,
+        select(Comment).where(Comment.document_id == document_id, on,
                               Comment.state.in_(LISTED_UNDER_CLAUSES))
         .order_by(Comment.received_at.desc(), Comment.id.desc()).limit(limit).offset(offset))
     return [public_form(c) for c in comments]
 
 
-def published_counts(session: Session, document_id: int) -> dict[str | None, int]:
-    """Comments listed under each clause key (None: on the whole document), all versions."""
-    rows = session.execute(
-        select(Comment.clause_key, func.count()).where(
-            Comment.document_id == document_id, Comment.state.in_(LISTED_UNDER_CLAUSES))
-        .group_by(Comment.clause_key))
-    return dict(rows.all())
+def published_counts(session: Session, document_id: int,
+                     version_id: int | None = None) -> dict[str | None, int]:
+    """Comments listed under each clause key (None: on the whole document). Without
+    ``version_id``: under the current version's clauses, comments on earlier versions
+    following their clause; with it, the comments made on that version's clauses."""
+    whole = session.scalar(select(func.count()).select_from(Comment).where(
+        Comment.document_id == document_id, Comment.clause_id.is_(None),
+        Comment.state.in_(LISTED_UNDER_CLAUSES)))
+    if version_id is None:
+        rows = session.execute(
+            select(Clause.key, func.count())
+            .select_from(Comment)
+            .join(ClauseLineage, ClauseLineage.clause_id == Comment.clause_id)
+            .join(Clause, Clause.id == ClauseLineage.current_clause_id)
+            .where(Comment.document_id == document_id,
+                   Comment.state.in_(LISTED_UNDER_CLAUSES))
+            .group_by(Clause.key))
+    else:
+        rows = session.execute(
+            select(Clause.key, func.count()).select_from(Comment)
+            .join(Clause, Clause.id == Comment.clause_id)
+            .where(Comment.document_id == document_id, Clause.version_id == version_id,
+                   Comment.state.in_(LISTED_UNDER_CLAUSES))
+            .group_by(Clause.key))
+    counts: dict[str | None, int] = dict(rows.all())
+    if whole:
+        counts[None] = whole
+    return counts

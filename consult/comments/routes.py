@@ -12,6 +12,7 @@ from flask_login import current_user
 from .. import db
 from ..accounts.auth import role_required
 from ..core.vocab import CONSENTS, STATES
+from ..drafts import revisions
 from ..models import Comment
 from . import moderation, public, receipts
 from .forms import (
@@ -40,7 +41,9 @@ def _receipt_page(comment: Comment, status: int = 200, **forms):
              "erase_form": EraseForm(formdata=None)}
     response = current_app.make_response((render_template(
         "comments/receipt.html", comment=comment, own=public.author_form(comment),
-        answer=comment.answer, **(blank | forms)), status))
+        answer=comment.answer,
+        fate=revisions.fates(db.session(), [comment.clause_id]).get(comment.clause_id),
+        **(blank | forms)), status))
     # The code is the citizen's key to this page: keep it out of shared caches.
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -214,5 +214,18 @@ PHASES = _vocab(
     ("decided", _l("Decision taken")),
 )
 
+# How a clause of a revised version relates to the previous version's (drafts.match).
+CHANGE_KINDS = _vocab(
+    "change",
+    ("same", _l("Unchanged")),
+    ("changed", _l("Changed")),
+    ("renumbered", _l("Renumbered")),
+    ("split", _l("Split")),
+    ("merged", _l("Merged")),
+    ("new", _l("New")),
+    ("deleted", _l("Deleted")),
+)
+
 ALL = (CHANNELS, CATEGORIES, REGIONS, GENDERS, CONSENTS, STATES, HIDE_REASONS, WITHHELD,
-       STATUSES, ROLES, KINDS, FORMATS, HEARING_STATUSES, HEARING_FILE_KINDS, PHASES)
+       STATUSES, ROLES, KINDS, FORMATS, HEARING_STATUSES, HEARING_FILE_KINDS, PHASES,
+       CHANGE_KINDS)

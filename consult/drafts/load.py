@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..core import languages
 from ..core.spreadsheets import Problem
 from ..models import Clause, Consultation, Document, DocumentVersion, Section
+from . import revisions
 from .parse import DraftError, MergedDocument, ParsedFile, merge, parse, problem
 
 DEFAULT_CONSULTATION = "default"
@@ -23,7 +24,7 @@ DEFAULT_CONSULTATION = "default"
 @dataclass
 class ImportOutcome:
     slug: str
-    action: str  # "created" | "new-version" | "unchanged"
+    action: str  # "created" | "new-version" (unpublished) | "replaced" | "unchanged"
     version: int
 
 
@@ -103,29 +104,55 @@ def get_consultation(session: Session, slug: str | None) -> Consultation:
 
 
 def store(session: Session, merged: MergedDocument) -> ImportOutcome:
-    """Write one merged document as a new document or version, or do nothing."""
+    """Write one merged document as a new document or version, or do nothing.
+
+    A document's first version is published at once. A higher ``Version`` is stored beside
+    the published one, unpublished, with its clause matching proposed (``revisions``); a
+    revision re-imported with the same number before publication replaces the pending one.
+    """
     document = session.scalar(select(Document).where(Document.slug == merged.slug))
-    if document is not None:
-        latest = document.current_version
-        if latest is not None and latest.source_hash == merged.source_hash:
-            return ImportOutcome(merged.slug, "unchanged", latest.number)
-        if latest is not None and merged.version <= latest.number:
+    if document is None:
+        return _create(session, merged)
+    if document.kind != merged.kind:
+        raise DraftError([problem(merged.paths[0], 1, str(_l(
+            "%(slug)s was imported as Kind %(old)s and cannot become %(new)s.",
+            slug=merged.slug, old=document.kind, new=merged.kind)))])
+    published = document.current_version
+    pending = revisions.pending_version(session, document)
+    for known in (pending, published):
+        if known is not None and known.source_hash == merged.source_hash:
+            return ImportOutcome(merged.slug, "unchanged", known.number)
+    if published is not None and merged.version <= published.number:
+        raise DraftError([problem(merged.paths[0], 1, str(_l(
+            "The text of %(slug)s changed but its Version is still %(version)d: "
+            "raise Version above %(latest)d to import it as a new version.",
+            slug=merged.slug, version=merged.version, latest=published.number)))])
+    action = "new-version"
+    if pending is not None:
+        if merged.version != pending.number:
             raise DraftError([problem(merged.paths[0], 1, str(_l(
-                "The text of %(slug)s changed but its Version is still %(version)d: "
-                "raise Version above %(latest)d to import it as a new version.",
-                slug=merged.slug, version=merged.version, latest=latest.number)))])
-        if document.kind != merged.kind:
-            raise DraftError([problem(merged.paths[0], 1, str(_l(
-                "%(slug)s was imported as Kind %(old)s and cannot become %(new)s.",
-                slug=merged.slug, old=document.kind, new=merged.kind)))])
-        action = "new-version"
-    else:
-        consultation = get_consultation(session, merged.consultation)
-        position = len(consultation.documents)
-        document = Document(consultation=consultation, slug=merged.slug, kind=merged.kind,
-                            position=position)
-        session.add(document)
-        action = "created"
+                "Version %(pending)d of %(slug)s is imported and not yet published: publish "
+                "it first, or import the corrected text as Version %(pending)d to replace it.",
+                pending=pending.number, slug=merged.slug)))])
+        revisions.drop_pending(session, pending)
+        action = "replaced"
+    version = _add_version(session, document, merged)
+    revisions.propose_matching(session, version, published)
+    return ImportOutcome(merged.slug, action, merged.version)
+
+
+def _create(session: Session, merged: MergedDocument) -> ImportOutcome:
+    consultation = get_consultation(session, merged.consultation)
+    document = Document(consultation=consultation, slug=merged.slug, kind=merged.kind,
+                        position=len(consultation.documents))
+    session.add(document)
+    version = _add_version(session, document, merged)
+    revisions.publish_first(session, version)
+    return ImportOutcome(merged.slug, "created", merged.version)
+
+
+def _add_version(session: Session, document: Document,
+                 merged: MergedDocument) -> DocumentVersion:
     version = DocumentVersion(
         document=document, number=merged.version, title=merged.title,
         preamble_html=merged.preamble_html, languages=merged.languages,
@@ -144,6 +171,4 @@ def store(session: Session, merged: MergedDocument) -> ImportOutcome:
             section=sections[c["section"]] if c["section"] is not None else None,
             html=c["html"], text=c["text"], cells=c["cells"]))
     session.flush()
-    document.current_version = version
-    session.flush()
-    return ImportOutcome(merged.slug, action, merged.version)
+    return version

@@ -52,3 +52,7 @@ def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause 
                            .order_by(Clause.position).limit(1))
     return before, after
 
+
+
+def clause_keys(session: Session, version_id: int) -> frozenset[str]:
+    return frozenset(session.scalars(select(Clause.key).where(Clause.version_id == version_id)))

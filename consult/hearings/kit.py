@@ -7,7 +7,7 @@ a filled kit back is the hearing-kit channel's job (``consult.intake.kit``).
 Sheets: ``Comments`` (one row per speaker contribution, columns restricted by
 data-validation lists), ``Clauses`` (every clause key with the start of its text in the
 notice languages), ``About`` (the hearing and instructions) and a hidden ``Lists`` sheet
-holding the allowed values.
+holding the allowed values and the version of each document the kit was made for.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class KitDocument:
     slug: str
     title: str
     clauses: list[KitClause]
+    version: int = 1  # the version the kit was made for: its clause keys are that version's
 
 
 @dataclass
@@ -153,9 +154,10 @@ def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Voc
                               *(_excerpt(text) for text in clause.texts)])
     clause_rows = max(clauses.max_row, 2)
 
-    lists.append(["documents"] + [f"{c}" for c in CHOICE_COLUMNS])
+    lists.append(["documents"] + [f"{c}" for c in CHOICE_COLUMNS] + ["versions"])
     columns = [[d.slug for d in documents]] + [
-        [label for _, label in vocabulary.labels[c]] for c in CHOICE_COLUMNS]
+        [label for _, label in vocabulary.labels[c]] for c in CHOICE_COLUMNS] + [
+        [str(d.version) for d in documents]]
     for offset in range(max(len(c) for c in columns)):
         _append(lists, [c[offset] if offset < len(c) else None for c in columns])
 
@@ -203,7 +205,7 @@ def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
                                   .order_by(Clause.position))
         documents.append(KitDocument(document.slug, languages.pick(version.title, lang)[0], [
             KitClause(c.key, [c.text.get(code, "") for code in text_languages])
-            for c in clauses]))
+            for c in clauses], version.number))
     when = to_local(hearing.starts_at).strftime("%d.%m.%Y %H:%M") if hearing.starts_at else ""
     with force_locale(lang):
         texts = {**column_labels(), "hearing": str(_l("Hearing")), "city": str(_l("City")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..cache import lru
-from ..comments.intake import NewComment, Target, record_comments
+from ..comments.intake import NewComment, record_comments, target_for
 from ..core.spreadsheets import Problem
 from ..core.time import from_local
 from ..core.uploads import Row, UploadError, read_csv, read_xlsx, sha256
+from ..drafts import revisions
 from ..hearings.kit import MAX_COMMENT
 from ..models import Clause, Document, ImportBatch, User
 from .kit import ImportOutcome, cell_text, problem_texts, record_batch
@@ -120,9 +122,11 @@ class ExportRecord:
     received_local: datetime | None
 
 
-def map_export(rows: list[Row], mapping: dict[str, int | None], clause_keys: set[str]
+def map_export(rows: list[Row], mapping: dict[str, int | None],
+               clause_keys: Callable[[datetime | None], set[str]]
                ) -> tuple[list[ExportRecord], list[Problem]]:
-    """Apply the column mapping (field -> column index) to the data rows; check each."""
+    """Apply the column mapping (field -> column index) to the data rows; check each.
+    ``clause_keys(received_local)``: the keys of the version published on a row's date."""
     texts = problem_texts()
     records, problems = [], []
     for row in rows[1:]:
@@ -136,7 +140,7 @@ def map_export(rows: list[Row], mapping: dict[str, int | None], clause_keys: set
         raw_date = cell("date")
         received = parse_date(raw_date) if raw_date != "" else None
         before = len(problems)
-        if clause is not None and clause not in clause_keys:
+        if clause is not None and clause not in clause_keys(received):
             problems.append(Problem(row.number, "clause", texts["unknown_clause"]))
         if not body:
             problems.append(Problem(row.number, "comment", texts["empty_comment"]))
@@ -152,16 +156,25 @@ def map_export(rows: list[Row], mapping: dict[str, int | None], clause_keys: set
     return records, problems
 
 
-def clause_keys(session: Session, document: Document) -> dict[str, Clause]:
-    return {c.key: c for c in session.scalars(
-        select(Clause).where(Clause.version_id == document.current_version_id))}
+def clause_keys(session: Session, document: Document) -> Callable[[datetime | None], set[str]]:
+    """A row's date (local) -> the clause keys of the version the public read that day."""
+    by_version: dict[int, set[str]] = {}
+
+    def keys_at(received_local: datetime | None) -> set[str]:
+        at = from_local(received_local) if received_local else None
+        version = revisions.version_at(session, document, at) if at else None
+        version_id = version.id if version is not None else document.current_version_id
+        if version_id not in by_version:
+            by_version[version_id] = set(session.scalars(
+                select(Clause.key).where(Clause.version_id == version_id)))
+        return by_version[version_id]
+    return keys_at
 
 
 def import_export(session: Session, document: Document, records: list[ExportRecord],
                   language: str, digest: str, filename: str, actor: User | None
                   ) -> ImportOutcome:
     """Import mapped form-export rows (channel form-import, original dates); idempotent."""
-    clauses = clause_keys(session, document)
     seen: dict[str, int] = {}
     entries = []
     for record in records:
@@ -169,11 +182,11 @@ def import_export(session: Session, document: Document, records: list[ExportReco
                             record.received_local.isoformat() if record.received_local else ""))
         seen[base] = seen.get(base, -1) + 1
         ref = "form:" + hashlib.sha256(f"{base}\x1f{seen[base]}".encode()).hexdigest()[:48]
-        entries.append((Target(document, clauses[record.clause] if record.clause else None),
+        received_at = from_local(record.received_local) if record.received_local else None
+        entries.append((target_for(session, document, record.clause, at=received_at),
                         NewComment(channel="form-import", body=record.body, language=language,
                                    author_name=record.name, organisation=record.organisation,
-                                   received_at=(from_local(record.received_local)
-                                                if record.received_local else None),
+                                   received_at=received_at,
                                    source_ref=ref)))
     outcome = ImportOutcome()
     for recorded in record_comments(session, entries, actor):

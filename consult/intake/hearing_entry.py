@@ -40,7 +40,7 @@ def add_contribution(session: Session, hearing: Hearing, document: Document, cla
     the clause does not exist."""
     if hearing.entry_closed:
         raise Refused(_l("This hearing is closed for entry."))
-    target = target_for(session, document, clause_key)
+    target = target_for(session, document, clause_key, at=hearing_received_at(hearing))
     return record_comment(session, target, _contribution(hearing, values), actor).comment
 
 
@@ -49,10 +49,11 @@ def update_contribution(session: Session, comment: Comment, document: Document,
     """Correct a contribution while its hearing is open for entry; audited."""
     if comment.hearing is None or comment.hearing.entry_closed:
         raise Refused(_l("This hearing is closed for entry."))
-    target = target_for(session, document, clause_key)
+    target = target_for(session, document, clause_key,
+                        at=hearing_received_at(comment.hearing))
     new = _contribution(comment.hearing, values)
     before = snapshot(comment)
-    comment.document_id, comment.version_id = document.id, document.current_version_id
+    comment.document_id, comment.version_id = document.id, target.version_id
     comment.clause_id, comment.clause_key = target.clause.id, target.clause_key
     for name in ("channel", "language", "category", "gender", "consent"):
         setattr(comment, name, getattr(new, name))

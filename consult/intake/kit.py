@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,7 @@ from ..comments.intake import NewComment, Target, record_comments
 from ..core import languages
 from ..core.spreadsheets import Problem
 from ..core.uploads import Row, UploadError, read_xlsx, sha256
+from ..drafts import revisions
 from ..hearings.kit import (
     CHOICE_COLUMNS,
     COLUMNS,
@@ -30,7 +32,15 @@ from ..hearings.kit import (
     Vocabulary,
     kit_vocabulary,
 )
-from ..models import Clause, Consultation, Document, Hearing, ImportBatch, User
+from ..models import (
+    Clause,
+    Consultation,
+    Document,
+    DocumentVersion,
+    Hearing,
+    ImportBatch,
+    User,
+)
 from .hearing_entry import hearing_received_at
 
 
@@ -161,16 +171,41 @@ def _check_row(number: int, cells: dict[str, str], clause_keys: dict[str, set[st
                      cells["comment"]), []
 
 
-def _clause_index(session: Session, consultation: Consultation
-                  ) -> tuple[dict[str, Document], dict[str, dict[str, Clause]]]:
+def _clause_index(session: Session, consultation: Consultation, recorded: dict[str, int],
+                  at: datetime) -> tuple[dict[str, Document], dict[str, DocumentVersion],
+                                         dict[str, dict[str, Clause]]]:
+    """Each document's clauses by key, in the version the kit was made for (``recorded``:
+    slug -> version number, from the kit), or for a kit that does not say, the version
+    published at the hearing (``at``)."""
     documents = {d.slug: d for d in session.scalars(select(Document).where(
         Document.consultation_id == consultation.id,
         Document.current_version_id.is_not(None)))}
+    versions = {}
+    for slug, document in documents.items():
+        version = revisions.version_by_number(session, document, recorded[slug]) \
+            if slug in recorded else None
+        if version is None or version.published_at is None:
+            version = revisions.version_at(session, document, at)
+        versions[slug] = version
     clauses: dict[str, dict[str, Clause]] = {slug: {} for slug in documents}
-    by_version = {d.current_version_id: slug for slug, d in documents.items()}
+    by_version = {v.id: slug for slug, v in versions.items()}
     for clause in session.scalars(select(Clause).where(Clause.version_id.in_(by_version))):
         clauses[by_version[clause.version_id]][clause.key] = clause
-    return documents, clauses
+    return documents, versions, clauses
+
+
+def recorded_versions(rows: list[Row]) -> dict[str, int]:
+    """The version of each document a kit was made for (its hidden Lists sheet), if said."""
+    if not rows or "versions" not in [str(v) for v in rows[0].values]:
+        return {}
+    column = [str(v) for v in rows[0].values].index("versions")
+    found = {}
+    for row in rows[1:]:
+        slug = row.values[0] if row.values else None
+        number = row.values[column] if column < len(row.values) else None
+        if isinstance(slug, str) and str(number or "").strip().isdigit():
+            found[slug] = int(str(number).strip())
+    return found
 
 
 def import_kit(session: Session, hearing: Hearing, data: bytes, filename: str,
@@ -185,11 +220,13 @@ def import_kit(session: Session, hearing: Hearing, data: bytes, filename: str,
             ImportBatch.kind == "hearing-kit", ImportBatch.target == str(hearing.id),
             ImportBatch.sha256 == digest)):
         return ImportOutcome(already=True)
-    sheets = read_xlsx(data, sheets=("Comments",), max_columns=len(COLUMNS))
+    sheets = read_xlsx(data, sheets=("Comments", "Lists"), max_columns=len(COLUMNS))
     if "Comments" not in sheets:
         raise UploadError(_l("The workbook has no Comments sheet: use the hearing kit."))
     consultation = session.get(Consultation, hearing.consultation_id)
-    documents, clauses = _clause_index(session, consultation)
+    received_at = hearing_received_at(hearing)
+    documents, versions, clauses = _clause_index(
+        session, consultation, recorded_versions(sheets.get("Lists", [])), received_at)
     default_language = next((code for code in (hearing.languages or "").split(",")
                              if code in languages.codes()), languages.default())
     records, problems = parse_kit(
@@ -197,8 +234,8 @@ def import_kit(session: Session, hearing: Hearing, data: bytes, filename: str,
         kit_vocabulary("en"), default_language, problem_texts())
     if problems:
         return ImportOutcome(problems=problems)
-    received_at = hearing_received_at(hearing)
-    entries = [(Target(documents[r.document], clauses[r.document][r.clause]), NewComment(
+    entries = [(Target(documents[r.document], clauses[r.document][r.clause],
+                       versions[r.document].id), NewComment(
         channel=r.channel, body=r.body, language=r.language, author_name=r.speaker,
         organisation=r.organisation, category=r.category, gender=r.gender,
         received_at=received_at, hearing_id=hearing.id, source_ref=f"kit:{hearing.id}:{r.key}"))

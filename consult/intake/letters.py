@@ -27,6 +27,8 @@ def add_letter(session: Session, document: Document, clause_keys: list[str], val
     """Record a letter: ``values`` has channel, received_at (naive UTC), author_name,
     organisation, category, region, gender, consent, language and body. Refused (nothing
     stored) when a clause key is unknown."""
-    targets = [target_for(session, document, key) for key in (clause_keys or [None])]
+    # A letter concerns the text published when it was written (received, at the latest).
+    targets = [target_for(session, document, key, at=values.get("received_at"))
+               for key in (clause_keys or [None])]
     return [recorded.comment for recorded in record_comments(
         session, [(target, NewComment(**values)) for target in targets], actor)]

@@ -89,7 +89,7 @@ def form_mapping(digest: str):
         document = next(d for d in documents if d.slug == form.document.data)
         mapping = {f: (getattr(form, f).data if getattr(form, f).data >= 0 else None)
                    for f in form_export.MAPPED_FIELDS}
-        keys = set(form_export.clause_keys(session, document))
+        keys = form_export.clause_keys(session, document)
         records, problems = form_export.map_export(rows, mapping, keys)
         if form.confirm.data and not problems:
             outcome = form_export.import_export(session, document, records, form.language.data,

@@ -6,12 +6,21 @@ from ..db import Base
 from .accounts import User
 from .audit import AuditEvent
 from .comments import Comment, DuplicateGroup, Response, SubmissionClaim
-from .drafts import Clause, Consultation, Decision, Document, DocumentVersion, Section
+from .drafts import (
+    Clause,
+    ClauseLineage,
+    ClauseMatch,
+    Consultation,
+    Decision,
+    Document,
+    DocumentVersion,
+    Section,
+)
 from .hearings import Hearing, HearingFile, ImportBatch
 
 __all__ = [
     "Base", "User", "AuditEvent", "Comment", "DuplicateGroup", "Response", "SubmissionClaim",
-    "Clause", "Decision",
+    "Clause", "ClauseLineage", "ClauseMatch", "Decision",
     "Consultation", "Document", "DocumentVersion", "Section", "Hearing", "HearingFile",
     "ImportBatch",
 ]

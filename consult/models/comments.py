@@ -36,6 +36,10 @@ class Comment(Base):
         # Serves the published list under a clause (newest first) and the counts per clause.
         Index("ix_comment_document_clause_state", "document_id", "clause_key", "state",
               "received_at"),
+        # The same by the clause row (of the version commented on): lists and counts that
+        # follow a clause across versions, and the desk's clause by clause order.
+        Index("ix_comment_document_clause_id_state", "document_id", "clause_id", "state",
+              "received_at"),
         Index("ix_comment_state_received", "state", "received_at"),
     )
 

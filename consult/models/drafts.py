@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import period
@@ -116,9 +116,17 @@ class DocumentVersion(Base):
     demonstration: Mapped[bool] = mapped_column(default=False)
     source_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A revised version stays unpublished (the public keeps reading the previous one) until
+    # an admin has confirmed how its clauses match the previous version's (drafts.revisions).
+    published_at: Mapped[datetime | None]
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("document_version.id"))
+    matching_confirmed_at: Mapped[datetime | None]
+    matching_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     document: Mapped[Document] = relationship(
         back_populates="versions", foreign_keys=[document_id])
+    previous: Mapped[DocumentVersion | None] = relationship(
+        remote_side=[id], foreign_keys=[previous_id])
     sections: Mapped[list[Section]] = relationship(
         back_populates="version", order_by="Section.position", cascade="all, delete-orphan")
     clauses: Mapped[list[Clause]] = relationship(
@@ -164,3 +172,39 @@ class Clause(Base):
         """The start of the clause's plain text in ``lang`` (or any language it has)."""
         text = self.text.get(lang) or next(iter(self.text.values()), "")
         return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+class ClauseMatch(Base):
+    """How a clause of a revised version relates to the previous version's: one row per
+    link (old -> new), and one per clause that is new (no old) or deleted (no new). The
+    kind is ``drafts.match.KINDS``; proposed at import, corrected and confirmed by an admin."""
+    __tablename__ = "clause_match"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"), index=True)
+    old_clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"))
+    new_clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    similarity: Mapped[float] = mapped_column(Float, default=0.0)
+    position: Mapped[int] = mapped_column(default=0)  # reading order on the review page
+
+    old_clause: Mapped[Clause | None] = relationship(foreign_keys=[old_clause_id])
+    new_clause: Mapped[Clause | None] = relationship(foreign_keys=[new_clause_id])
+
+
+class ClauseLineage(Base):
+    """Where each clause of every published version stands in the current version: the
+    clause(s) it became (several after a split), or the version that deleted it. Rebuilt
+    from the confirmed matchings whenever a version is published, so that pages, files and
+    the API follow a comment's clause with one join (drafts.revisions)."""
+    __tablename__ = "clause_lineage"
+    __table_args__ = (UniqueConstraint("clause_id", "current_clause_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"), index=True)
+    current_clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"), index=True)
+    deleted_in: Mapped[int | None]  # the version number that no longer has it
+    # The first of several current clauses (in reading order): where a list of comments in
+    # current order puts it.
+    first: Mapped[bool] = mapped_column(default=True)

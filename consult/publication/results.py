@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from .. import audit
 from ..cache import lru
 from ..core.time import iso_local, utcnow
-from ..models import Clause, Comment, Consultation, Document, DuplicateGroup, Hearing, User
+from ..models import (
+    Clause,
+    ClauseLineage,
+    Comment,
+    Consultation,
+    Document,
+    DocumentVersion,
+    DuplicateGroup,
+    Hearing,
+    User,
+)
 from ..synthesis.answers import effective_status, joined
 
 RESULTS_PER_PAGE = 200
@@ -154,16 +164,27 @@ def after_publication(session: Session, consultation: Consultation) -> int:
 
 
 def _clause_order(document: Document):
-    """Join and ORDER BY that list a document's comments clause by clause.
+    """Joins and ORDER BY that list a document's comments clause by clause, each under
+    the clause it is in the current version (its lineage), so that a comment made on an
+    earlier version sits with what its clause became, never under a text by key alone.
 
-    Whole-document comments first, then clauses in the current version's order, then
-    keys the current version no longer has. Ordering by key (not by the clause row of
-    the version commented on) keeps a clause's comments together across versions.
+    Whole-document comments first, then the current version's clauses in order, then the
+    clauses deleted since (by version and position).
     """
-    clause = aliased(Clause)
-    on = and_(clause.version_id == document.current_version_id, clause.key == Comment.clause_key)
-    rank = case((Comment.clause_key.is_(None), 0), (clause.id.is_not(None), 1), else_=2)
-    return clause, on, (rank, clause.position, Comment.clause_key)
+    lineage = aliased(ClauseLineage)
+    current = aliased(Clause)
+    own = aliased(Clause)
+    joins = ((lineage, (lineage.clause_id == Comment.clause_id) & lineage.first),
+             (current, current.id == lineage.current_clause_id),
+             (own, own.id == Comment.clause_id))
+    rank = case((Comment.clause_id.is_(None), 0), (current.id.is_not(None), 1), else_=2)
+    return joins, (rank, current.position, own.version_id, own.position), current, own
+
+
+def _joined(query, joins):
+    for target, on in joins:
+        query = query.outerjoin(target, on)
+    return query
 
 
 def comment_count(session: Session, document: Document) -> int:
@@ -175,9 +196,9 @@ def comment_count(session: Session, document: Document) -> int:
 def comment_page(session: Session, document: Document, page: int,
                  per_page: int = RESULTS_PER_PAGE) -> list[Comment]:
     """One page (from 1) of the document's comments (all states), clause by clause."""
-    clause, on, order = _clause_order(document)
+    joins, order, _current, _own = _clause_order(document)
     comments = list(session.scalars(
-        select(Comment).outerjoin(clause, on).where(Comment.document_id == document.id)
+        _joined(select(Comment), joins).where(Comment.document_id == document.id)
         .order_by(*order, Comment.id).offset((page - 1) * per_page).limit(per_page)
         .options(selectinload(Comment.response), selectinload(Comment.hearing),
                  selectinload(Comment.group).selectinload(DuplicateGroup.response))))
@@ -194,39 +215,74 @@ def group_sizes(session: Session, comments: Iterable[Comment]) -> dict[int, int]
     return dict(rows.all())
 
 
+@dataclass(frozen=True)
+class Place:
+    """A heading of the results: a clause of the current version, a clause deleted since
+    (with the version that had it), or the whole document (key None)."""
+    key: str | None
+    deleted_from: int | None = None  # the version number of a deleted clause
+
+    @property
+    def anchor(self) -> str:
+        if self.key is None:
+            return "document"
+        return f"v{self.deleted_from}-{self.key}" if self.deleted_from else self.key
+
+
 def clause_index(session: Session, document: Document,
-                 per_page: int = RESULTS_PER_PAGE) -> list[tuple[str | None, int, int]]:
-    """(clause key, comments, page it starts on) in the order comment_page lists them."""
-    clause, on, order = _clause_order(document)
+                 per_page: int = RESULTS_PER_PAGE) -> list[tuple[Place, int, int]]:
+    """(place, comments, page it starts on) in the order comment_page lists them."""
+    joins, order, current, own = _clause_order(document)
     rows = session.execute(
-        select(Comment.clause_key, func.count()).outerjoin(clause, on)
+        _joined(select(current.key, own.key, DocumentVersion.number, func.count())
+                .select_from(Comment), joins)
+        .outerjoin(DocumentVersion, DocumentVersion.id == own.version_id)
         .where(Comment.document_id == document.id)
-        .group_by(Comment.clause_key, clause.id, clause.position).order_by(*order))
-    index, seen = [], 0
-    for key, count in rows:
-        index.append((key, count, seen // per_page + 1))
+        .group_by(current.key, own.key, DocumentVersion.number, *order).order_by(*order))
+    index: list[tuple[Place, int, int]] = []
+    seen = 0
+    for current_key, own_key, number, count in rows:
+        place = place_of(current_key, own_key, number)
+        if index and index[-1][0] == place:
+            place, before, start = index.pop()
+            index.append((place, before + count, start))
+        else:
+            index.append((place, count, seen // per_page + 1))
         seen += count
     return index
 
 
+def place_of(current_key: str | None, own_key: str | None, number: int | None) -> Place:
+    if own_key is None:
+        return Place(None)
+    if current_key is None:
+        return Place(own_key, number)
+    return Place(current_key)
 
-def by_clause(entries: Iterable[tuple]) -> list[tuple[str | None, list[tuple]]]:
-    """Consecutive entries of a page (a public comment first in each) grouped by clause
-    key, order kept."""
-    groups: list[tuple[str | None, list[tuple]]] = []
+
+def by_clause(entries: Iterable[tuple], fates: dict) -> list[tuple[Place, list[tuple]]]:
+    """Consecutive entries of a page (a public comment first in each) grouped under the
+    place their clause has now (``fates``: clause id -> revisions.Fate), order kept."""
+    groups: list[tuple[Place, list[tuple]]] = []
     for entry in entries:
-        key = entry[0].clause_key
-        if groups and groups[-1][0] == key:
+        fate = fates.get(entry[0].clause_id)
+        if fate is None:
+            place = Place(None)
+        elif fate.current:
+            place = Place(fate.current[0])
+        else:
+            place = Place(fate.key, fate.version)
+        if groups and groups[-1][0] == place:
             groups[-1][1].append(entry)
         else:
-            groups.append((key, [entry]))
+            groups.append((place, [entry]))
     return groups
 
 
 def clauses_by_key(session: Session, document: Document,
-                   comments: Iterable[Comment]) -> dict[str, Clause]:
-    """The current version's clauses for the keys among ``comments``."""
-    keys = {c.clause_key for c in comments if c.clause_key}
+                   places: Iterable[Place]) -> dict[str, Clause]:
+    """The current version's clauses for the places among a page's groups."""
+    keys = {p.key for p in places if p.key and not p.deleted_from}
     if not keys:
         return {}
     return {c.key: c for c in session.scalars(select(Clause).where(

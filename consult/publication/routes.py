@@ -23,8 +23,11 @@ from ..comments.public import public_form
 from ..core import consultation as lifecycle
 from ..core.paging import Page, page_number
 from ..core.spreadsheets import csv_chunks
+from ..drafts import revisions
 from ..drafts import services as drafts_services
 from ..i18n import current_lang
+from ..synthesis.answers import clause_mentions
+from ..synthesis.changes import changes_for
 from ..synthesis.rows import COLUMNS, iter_rows
 from ..views import public_consultation, staff_consultation, visible
 from . import results as publishing
@@ -54,6 +57,18 @@ def results(cslug: str | None = None):
                            documents=drafts_services.documents(session, consultation))
 
 
+@bp.app_template_global("change_segments")
+def change_segments(text: str, keys) -> list[tuple[str, str | None]]:
+    """An answer's change as (text, clause key or None) pieces, so that the page links each
+    clause it names (``keys``: the current version's) to that clause."""
+    pieces, at = [], 0
+    for start, end, key in clause_mentions(text or "", keys):
+        pieces += [(text[at:start], None), (text[start:end], key)]
+        at = end
+    pieces.append((text[at:], None))
+    return [piece for piece in pieces if piece[0]]
+
+
 @bp.get("/results/<slug>/")
 @bp.get("/consultations/<cslug>/results/<slug>/")
 def results_document(slug: str, cslug: str | None = None):
@@ -74,13 +89,16 @@ def results_document(slug: str, cslug: str | None = None):
     published = consultation.results_published_at
     entries = [(public_form(c), c.answer, c.hearing, c.created_at > published)
                for c in comments]
+    fates = revisions.fates(session, [c.clause_id for c in comments])
+    groups = publishing.by_clause(entries, fates)
     return render_template(
         "publication/results_document.html", consultation=consultation, document=document,
-        version=document.current_version, page=page, total=total,
-        groups=publishing.by_clause(entries),
-        clauses=publishing.clauses_by_key(session, document, comments),
+        version=document.current_version, page=page, total=total, groups=groups, fates=fates,
+        clauses=publishing.clauses_by_key(session, document, [p for p, _e in groups]),
         group_sizes=publishing.group_sizes(session, comments),
-        index=publishing.clause_index(session, document))
+        index=publishing.clause_index(session, document),
+        current_keys=drafts_services.clause_keys(session, document.current_version_id),
+        changes=changes_for(session, document) if page.number == 1 else [])
 
 
 @bp.get("/results/synthesis.csv")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
@@ -95,3 +95,9 @@ def DecisionForm() -> type:  # noqa: N802
                            required_message=_l("Give the reasons for the decision.")),
     }
     return type("DecisionForm", (FlaskForm,), fields)
+
+
+class VersionForm(FlaskForm):
+    """Confirm a revised version's clause matching, or publish the version (the clause
+    links are read from the page's ``old-<key>`` fields)."""
+    submit = SubmitField(_l("Confirm the matching"))

@@ -2,8 +2,9 @@
 period, moderation, the announcement and the decision, each a form of its own."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,7 +13,10 @@ from ..accounts.auth import role_required
 from ..core import consultation as lifecycle
 from ..core import languages
 from ..core.time import to_local
+from ..drafts import revisions
+from ..drafts import services as draft_services
 from ..forms import fill_localized, localized_values
+from ..intake.letters import split_keys
 from ..models import Consultation
 from ..publication import decision as decisions
 from ..views import staff_consultation
@@ -71,7 +75,10 @@ def _page(consultation: Consultation, forms_: dict, status: int = 200, refused=(
         required=languages.required(),
         required_names=", ".join(languages.name(code) for code in languages.required()),
         notice_items=[item for item, _label in lifecycle.NOTICE_ITEMS],
-        notice_labels=dict(lifecycle.NOTICE_ITEMS), **forms_), status
+        notice_labels=dict(lifecycle.NOTICE_ITEMS),
+        documents=draft_services.documents(session, consultation),
+        pending=revisions.pending_versions(session, [d.id for d in consultation.documents]),
+        **forms_), status
 
 
 @bp.get("/")
@@ -181,3 +188,75 @@ def decision():
     return _back(item, "#decision")
 
 
+
+
+# ---------------------------------------------------------------- revised versions
+
+def _pending_version(slug: str, number: int):
+    """A document's version by its number, for the review (404 when there is none)."""
+    session = db.session()
+    document = draft_services.document_by_slug(session, slug)
+    version = revisions.version_by_number(session, document, number) if document else None
+    if version is None or version.previous_id is None:
+        abort(404)
+    return document, version
+
+
+def _review(document, version, status: int = 200, typed: dict | None = None, refused=()):
+    rows = revisions.matching(db.session(), version)
+    links = revisions.links_of(rows)
+    return render_template(
+        "settings/version.html", document=document, version=version, rows=rows,
+        typed=typed or {key: ", ".join(old) for key, old in links.items()},
+        counts=revisions.kinds_count(rows), refused=refused,
+        previous=version.previous, form=forms.VersionForm()), status
+
+
+@bp.get("/versions/<slug>/<int:number>")
+@role_required("admin")
+def version_review(slug: str, number: int):
+    """The proposed matching of a revised version's clauses to the previous version's,
+    each with both texts, for an administrator to correct and confirm."""
+    document, version = _pending_version(slug, number)
+    return _review(document, version)
+
+
+@bp.post("/versions/<slug>/<int:number>")
+@role_required("admin")
+def version_confirm(slug: str, number: int):
+    """Save the matching as corrected on the page, and confirm it."""
+    document, version = _pending_version(slug, number)
+    form = forms.VersionForm()
+    typed = {key[len("old-"):]: value for key, value in request.form.items()
+             if key.startswith("old-")}
+    if not form.validate_on_submit():
+        return _review(document, version, 400, typed)
+    links = {key: split_keys(value) for key, value in typed.items()}
+    try:
+        corrected = revisions.correct_matching(db.session(), version, links, current_user)
+    except revisions.RevisionRefused as refusal:
+        db.session().rollback()
+        return _review(document, version, 422, typed, refusal.reasons)
+    db.session().commit()
+    flash(ngettext("The matching is confirmed (%(num)d clause corrected).",
+                   "The matching is confirmed (%(num)d clauses corrected).", len(corrected))
+          if corrected else _("The matching is confirmed as proposed."), "success")
+    return redirect(url_for("settings.version_review", slug=slug, number=number))
+
+
+@bp.post("/versions/<slug>/<int:number>/publish")
+@role_required("admin")
+def version_publish(slug: str, number: int):
+    """Publish a revised version whose matching is confirmed."""
+    document, version = _pending_version(slug, number)
+    if not forms.VersionForm().validate_on_submit():
+        return _review(document, version, 400)
+    try:
+        revisions.publish_version(db.session(), version, current_user)
+    except revisions.RevisionRefused as refusal:
+        db.session().rollback()
+        return _review(document, version, 422, refused=refusal.reasons)
+    db.session().commit()
+    flash(_("Version %(number)d is published: the public now reads it.", number=number),
+          "success")
+    return redirect(url_for("settings.version_review", slug=slug, number=number))

@@ -111,10 +111,31 @@ def _comparable(text: str) -> str:
 
 def names_clause(change: str, clause_keys: Collection[str]) -> bool:
     """Whether a word of ``change`` is one of ``clause_keys`` (case-insensitive)."""
-    keys = {key.casefold() for key in clause_keys}
-    text = change.casefold()
-    words = {word.strip(".-") for word in re.split(r"[^\w.-]+", text)}
-    return bool(keys & (words | set(_KEY_LIKE.findall(text))))
+    return bool(referenced_keys(change, clause_keys))
+
+
+def referenced_keys(change: str, clause_keys: Collection[str]) -> list[str]:
+    """The keys among ``clause_keys`` that ``change`` names, in order of appearance."""
+    return [key for _start, _end, key in clause_mentions(change, clause_keys)]
+
+
+def clause_mentions(change: str, clause_keys: Collection[str]) -> list[tuple[int, int, str]]:
+    """Where ``change`` names a clause of ``clause_keys``: (start, end, key), in order, each
+    key once (the results page links the first mention)."""
+    keys = {key.casefold(): key for key in clause_keys}
+    found, seen = [], set()
+    for match in re.finditer(r"[\w.-]+", change or ""):
+        word = match.group().strip(".-").casefold()
+        start = match.start() + (len(match.group()) - len(match.group().lstrip(".-")))
+        candidates = [word] + [m.group() for m in _KEY_LIKE.finditer(word)]
+        for candidate in candidates:
+            key = keys.get(candidate)
+            if key is not None and key not in seen:
+                seen.add(key)
+                offset = word.find(candidate)
+                found.append((start + offset, start + offset + len(candidate), key))
+                break
+    return found
 
 
 def _change_problem(change: str, clause_keys: Collection[str]) -> str | None:

@@ -4,14 +4,15 @@ Queries only; answering is ``answers``, grouping ``groups``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..core.paging import Page, record_id
 from ..core.vocab import CATEGORIES, CHANNELS, STATUSES
-from ..models import Clause, Comment, Document, Response
+from ..drafts import revisions
+from ..models import Clause, ClauseLineage, Comment, Document, DocumentVersion, Response
 from .answers import effective_status
 
 DESK_PER_PAGE = 50
@@ -24,6 +25,7 @@ class DeskPage:
     total: int  # comments matching the filters
     counts: dict  # the document's total / answered / unanswered
     page: Page
+    fates: dict = field(default_factory=dict)  # clause id -> revisions.Fate
 
 
 def _desk_query(document: Document, filters: dict):
@@ -35,8 +37,12 @@ def _desk_query(document: Document, filters: dict):
     query = select(Comment.id).where(Comment.document_id == document.id)
     if filters.get("clause"):
         key = filters["clause"]
-        query = query.where(Comment.clause_key.is_(None) if key == "-" else
-                            Comment.clause_key == key)
+        # A clause of the current version, with the comments made on what it was before.
+        current = select(Clause.id).where(Clause.version_id == document.current_version_id,
+                                          Clause.key == key).scalar_subquery()
+        query = query.where(Comment.clause_id.is_(None) if key == "-" else
+                            Comment.clause_id.in_(select(ClauseLineage.clause_id).where(
+                                ClauseLineage.current_clause_id == current)))
     if filters.get("channel"):
         query = query.where(Comment.channel == filters["channel"])
     if filters.get("hearing"):
@@ -54,16 +60,24 @@ def _desk_query(document: Document, filters: dict):
     return query
 
 
-def _clause_order(session: Session, document: Document, keys) -> list:
-    """``keys`` in document order: the whole document first, then clause by clause as
-    the current version has them, then clauses it no longer has (by key)."""
-    positions = dict(session.execute(
-        select(Clause.key, Clause.position)
-        .where(Clause.version_id == document.current_version_id)).all())
-    return sorted(keys, key=lambda k: ((0, 0, "") if k is None else
-                                       (1, positions[k], k) if k in positions else
-                                       (2, 0, k)))
-
+def _clause_order(session: Session, document: Document, clause_ids) -> list:
+    """``clause_ids`` in document order: the whole document (None) first, then clause by
+    clause as the current version has them, each clause's earlier versions with it (the
+    clause it became, by lineage), then clauses deleted since (by version and position)."""
+    wanted = [c for c in clause_ids if c is not None]
+    current = aliased(Clause)
+    places = {}
+    if wanted:
+        for clause_id, position, number, now in session.execute(
+                select(Clause.id, Clause.position, DocumentVersion.number, current.position)
+                .join(DocumentVersion, DocumentVersion.id == Clause.version_id)
+                .outerjoin(ClauseLineage, (ClauseLineage.clause_id == Clause.id)
+                           & ClauseLineage.first)
+                .outerjoin(current, current.id == ClauseLineage.current_clause_id)
+                .where(Clause.id.in_(wanted))):
+            places[clause_id] = (1, now, -number, position) if now is not None else \
+                (2, 0, number, position)
+    return sorted(clause_ids, key=lambda c: (0, 0, 0, 0) if c is None else places[c])
 
 
 def document_counts(session: Session, document: Document) -> dict:
@@ -133,19 +147,19 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
     # clauses the page falls on, and read only their ids, in id order.
     query = _desk_query(document, filters)
     per_clause = dict(session.execute(
-        query.with_only_columns(Comment.clause_key, func.count())
-        .group_by(Comment.clause_key)).all())
+        query.with_only_columns(Comment.clause_id, func.count())
+        .group_by(Comment.clause_id)).all())
     total = sum(per_clause.values())
     shown = Page(page, per_page, total).clamped()
     skip, wanted, ids = shown.offset, per_page, []
-    for key in _clause_order(session, document, per_clause):
-        count = per_clause[key]
+    for clause_id in _clause_order(session, document, per_clause):
+        count = per_clause[clause_id]
         if skip >= count:
             skip -= count
             continue
         ids += session.scalars(
-            query.where(Comment.clause_key.is_(None) if key is None else
-                        Comment.clause_key == key)
+            query.where(Comment.clause_id.is_(None) if clause_id is None else
+                        Comment.clause_id == clause_id)
             .order_by(Comment.id).offset(skip).limit(wanted))
         skip, wanted = 0, per_page - len(ids)
         if wanted <= 0:
@@ -167,5 +181,6 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
         c = comments[comment_id]
         rows.append((c, own.get(c.id), grp.get(c.group_id), sizes.get(c.group_id, 0)))
     return DeskPage(rows=rows, total=total, page=shown,
-                    counts=document_counts(session, document))
+                    counts=document_counts(session, document),
+                    fates=revisions.fates(session, [c.clause_id for c in comments.values()]))
 

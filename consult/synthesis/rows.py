@@ -29,6 +29,7 @@ from ..core.vocab import (
     STATES,
     STATUSES,
 )
+from ..drafts import revisions
 from ..i18n import clause_label, pick
 from ..models import (
     Clause,
@@ -49,6 +50,8 @@ COLUMNS = [
     ("document", _l("Document")),
     ("version", _l("Version")),
     ("clause", _l("Clause")),
+    # Where that clause is in the document's current version (after a revision).
+    ("current_clause", _l("Clause in the current version")),
     ("clause_excerpt", _l("Clause excerpt")),
     ("comment", _l("Comment")),
     ("language", _l("Language")),
@@ -180,6 +183,10 @@ class _Context:
         for clause in session.scalars(select(Clause).where(Clause.version_id.in_(version_ids))):
             self.clauses[clause.id] = (clause_label(clause.key), clause.excerpt(lang),
                                        chapter_of_section.get(clause.section_id, ""))
+        self.current_clause = {
+            clause_id: _("deleted in version %(number)d", number=fate.deleted_in)
+            if fate.deleted_in else ", ".join(clause_label(key) for key in fate.current)
+            for clause_id, fate in revisions.fates(session, self.clauses).items()}
         self.hearings = {h.id: hearing_label(h, lang) for h in session.scalars(
             select(Hearing).where(Hearing.consultation_id == consultation_id))}
         self.group_sizes = dict(session.execute(
@@ -237,6 +244,8 @@ def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
         "document": ctx.document_title[rec.document_id],
         "version": ctx.versions.get(rec.version_id),
         "clause": clause_name,
+        "current_clause": ctx.current_clause.get(rec.clause_id, labels.whole)
+        if rec.clause_id is not None else labels.whole,
         "clause_excerpt": excerpt,
         "comment": _public_text(rec, labels) if public else rec.body,
         "language": rec.language,

@@ -14,26 +14,39 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..comments.public import answers_public
 from ..core import languages
 from ..core.consultation import current_consultation
-from ..core.spreadsheets import safe_text
+from ..core.spreadsheets import CELL_LIMIT, safe_text
 from ..core.time import TIMEZONE, local_naive, utcnow
-from ..core.vocab import CATEGORIES, CHANNELS, GENDERS, HEARING_STATUSES, STATES, STATUSES
+from ..core.vocab import (
+    CATEGORIES,
+    CHANGE_KINDS,
+    CHANNELS,
+    GENDERS,
+    HEARING_STATUSES,
+    STATES,
+    STATUSES,
+)
+from ..drafts import diff
 from ..i18n import pick
 from ..models import Comment, Consultation, Document, Hearing
+from .changes import changes_for
 from .rows import COLUMNS, hearing_label, iter_records
 
 DATE_FORMAT = "dd.mm.yyyy hh:mm"
@@ -43,6 +56,7 @@ SHEETS = [
     ("about", _l("About")),
     ("comments", _l("Comments")),
     ("by_clause", _l("By clause")),
+    ("changes", _l("Changes")),  # written only once a revised version is published
     ("hearings", _l("Hearings")),
     ("statistics", _l("Statistics")),
     ("moderation", _l("Moderation")),
@@ -50,7 +64,8 @@ SHEETS = [
 ]
 EXPORTED_AT = _l("Exported at")
 COLUMN_WIDTHS = {"no": 7, "comment_id": 10, "document": 28, "version": 8, "clause": 10,
-                 "clause_excerpt": 30, "comment": 60, "language": 8, "channel": 16,
+                 "current_clause": 12, "clause_excerpt": 30, "comment": 60, "language": 8,
+                 "channel": 16,
                  "hearing": 20, "received": 17, "in_period": 8, "category": 18, "gender": 12,
                  "commenter": 24, "consent": 20, "moderation": 14, "moderation_reason": 18,
                  "group": 8, "group_size": 8, "status": 22, "rationale": 50, "change": 40,
@@ -177,7 +192,9 @@ def export_workbook(session: Session, out, *, lang: str, public: bool,
     with force_locale(lang):
         wb = Workbook(write_only=True)
         titles = sheet_titles(lang)
-        sheets = {code: wb.create_sheet(titles[code]) for code, _label in SHEETS}
+        changes = _changes(session, scope, consultation, public)
+        sheets = {code: wb.create_sheet(titles[code]) for code, _label in SHEETS
+                  if code != "changes" or changes}
         tally = _Tally()
         rows = _write_comments(sheets["comments"], session, lang, public, scope,
                                titles["lists"], tally)
@@ -185,6 +202,8 @@ def export_workbook(session: Session, out, *, lang: str, public: bool,
         _write_about(sheets["about"], session, lang, public, scope, consultation,
                      exported_at, tally, received_db)
         _write_by_clause(sheets["by_clause"], tally)
+        if changes:
+            _write_changes(sheets["changes"], lang, changes)
         _write_hearings(sheets["hearings"], session, lang, consultation, tally)
         _write_statistics(sheets["statistics"], tally)
         _write_moderation(sheets["moderation"], tally, public)
@@ -326,6 +345,117 @@ def _write_by_clause(ws, tally) -> None:
         values += [counts["status:" + s] for s in STATUSES] + [counts["status:"]]
         values += [counts["channel:" + c] for c in CHANNELS]
         append(ws, values)
+
+
+def _changes(session, scope, consultation, public: bool) -> list:
+    """(document title, its version, the previous version, changes) for every document in
+    scope that has a revised version. The public variant names the comments pointing at a
+    change only once the answers are public."""
+    consultation_id, document_slug = scope
+    query = select(Document).where(Document.consultation_id == consultation_id) \
+        .order_by(Document.position, Document.id)
+    if document_slug is not None:
+        query = query.where(Document.slug == document_slug)
+    found = []
+    answers = not public or (consultation is not None and answers_public(consultation))
+    for document in session.scalars(query):
+        items = changes_for(session, document)
+        if not items:
+            continue
+        if not answers:
+            for item in items:
+                item.pointing = []
+        version = document.current_version
+        found.append((pick(version.title, current_lang_of(version))[0] or document.slug,
+                      version, version.previous, items))
+    return found
+
+
+def current_lang_of(version) -> str:
+    """The export's language when the version has it (force_locale is in effect)."""
+    lang = str(get_locale())
+    return lang if lang in (version.languages or []) else (version.languages or [lang])[0]
+
+
+def _write_changes(ws, lang, changes) -> None:
+    """One row per changed clause: before and after, the kind, the change word by word
+    (struck through: removed; underlined: added), and the comments answered by it."""
+    widths = (28, 9, 12, 9, 12, 14, 80, 40)
+    for column, width in zip("ABCDEFGH", widths, strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    # Printed for the file: landscape, one page wide, the header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
+    labels = [_("Document"), _("Version before"), _("Clause before"), _("Version now"),
+              _("Clause now"), _("Kind of change"), _("The change, word by word"),
+              _("Comments answered by it")]
+    ws.row_dimensions[1].height = _height(zip(labels, widths, strict=True))
+    cells = [_wrapped(ws, cell_value(ws, label)) for label in labels]
+    for cell in cells:
+        cell.font = BOLD
+    ws.append(cells)
+    row = 1
+    for title, version, previous, items in changes:
+        text_lang = current_lang_of(version)
+        for item in items:
+            pointing = "; ".join(f"{p.comment_id} ({STATUSES.label(p.status)})"
+                                 for p in item.pointing)
+            ops = item.diff(text_lang)
+            row += 1
+            ws.row_dimensions[row].height = _height(
+                (("".join(text for _op, text in ops), widths[6]), (pointing, widths[7]),
+                 (title, widths[0])))
+            ws.append([_wrapped(ws, value) for value in (
+                cell_value(ws, title), previous.number,
+                cell_value(ws, ", ".join(item.old_keys)), version.number,
+                cell_value(ws, ", ".join(item.new_keys)),
+                cell_value(ws, CHANGE_KINDS.label(item.kind)), _diff_cell(ws, ops),
+                cell_value(ws, pointing or _("none: an edit of the drafters")))])
+
+
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+LINE_HEIGHT = 15  # points, for the default 11-point font
+
+
+def _height(texts) -> float:
+    """A row height that shows every wrapped text of the row in full: spreadsheet programs
+    do not fit rows to wrapped text when they open (or print) a file, so it is set here.
+    ``texts``: (text, column width in characters)."""
+    lines = 1
+    for text, width in texts:
+        per_line = max(1, int(width * 0.9))
+        lines = max(lines, sum(-(-len(part) // per_line) or 1
+                               for part in (text or "").split("\n")))
+    return min(409, lines * LINE_HEIGHT)  # 409 points: the largest row Excel allows
+
+
+def _wrapped(ws, value):
+    """``value`` as a cell whose text wraps (long texts read on screen and on paper)."""
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value)
+    cell.alignment = WRAPPED
+    return cell
+
+
+STRUCK = InlineFont(rFont="Calibri", sz=11, strike=True, color="9C0006")
+ADDED = InlineFont(rFont="Calibri", sz=11, u="single", color="006100")
+
+
+def _diff_cell(ws, ops):
+    """A word diff as rich text: removed words struck through, added words underlined
+    (said by the type, not by colour alone). Too long for a cell: the plain form, cut."""
+    blocks, length = [], 0
+    for op, text in diff.visible(ops):
+        text, _risky = safe_text(text)
+        length += len(text)
+        blocks.append(text if op == "equal" else
+                      TextBlock(STRUCK if op == "delete" else ADDED, text))
+    if not blocks or length > CELL_LIMIT // 2:
+        return cell_value(ws, diff.diff_text(ops))
+    return WriteOnlyCell(ws, CellRichText(blocks))
 
 
 def _write_hearings(ws, session, lang, consultation, tally) -> None:

@@ -65,7 +65,8 @@ def schemas() -> dict:
             "languages": {"type": "array", "items": {"enum": codes}},
             "demonstration": {"type": "boolean",
                               "description": "A demonstration text, not an official draft."},
-            "imported_at": DATE_TIME, "url": {"type": "string", "format": "uri"}}),
+            "imported_at": DATE_TIME, "published_at": DATE_TIME,
+            "url": {"type": "string", "format": "uri"}}),
         "Document": _obj({
             "slug": {"type": "string"}, "kind": {"enum": list(KINDS)},
             "title": _ref("LocalizedText"), "current_version": NULLABLE_INT,
@@ -95,6 +96,7 @@ def schemas() -> dict:
             "number": {"type": "integer", "minimum": 1}, "title": _ref("LocalizedText"),
             "languages": {"type": "array", "items": {"enum": codes}},
             "demonstration": {"type": "boolean"}, "imported_at": DATE_TIME,
+            "published_at": DATE_TIME,
             "url": {"type": "string", "format": "uri"}, "document": {"type": "string"},
             "preamble_html": _ref("LocalizedText"),
             "sections": {"type": "array", "items": _ref("Section")},
@@ -107,7 +109,15 @@ def schemas() -> dict:
         "Comment": _obj({
             "id": {"type": "integer"}, "document": {"type": "string"},
             "version": {"type": "integer", "description": "The version the comment was made on."},
-            "clause": {"type": ["string", "null"], "description": "null: the whole document"},
+            "clause": {"type": ["string", "null"],
+                       "description": "The clause's key in the version the comment was made "
+                       "on; null: the whole document."},
+            "current_clauses": {"type": ["array", "null"], "items": {"type": "string"},
+                                "description": "What the clause is in the current version "
+                                "(several after a split; empty when deleted); null: the "
+                                "whole document."},
+            "deleted_in_version": {"type": ["integer", "null"],
+                                   "description": "The version that deleted the clause."},
             "channel": {"enum": list(CHANNELS)},
             "hearing": {"type": ["string", "null"], "description": "Slug of the hearing."},
             "language": {"type": "string"}, "received_at": DATE_TIME,
@@ -187,7 +197,7 @@ ERRORS = {"400": {"$ref": "#/components/responses/BadRequest"},
           "404": {"$ref": "#/components/responses/NotFound"}}
 
 
-def _get(summary: str, schema: str, parameters=(), errors=("404",)) -> dict:
+def _get(summary: str, schema: str, parameters=(), errors=("400", "404")) -> dict:
     return {"get": {"summary": summary, "parameters": list(parameters),
                     "responses": {"200": _json(schema, summary),
                                   **{code: ERRORS[code] for code in errors}}}}
@@ -248,7 +258,7 @@ def document(server: str) -> dict:
             "/hearings": _get("Hearings with status and attendance", "HearingPage",
                               (*PAGING, CONSULTATION), errors=("400", "404")),
             "/results": _get("Publication of the results and the totals", "Results",
-                             (CONSULTATION,), errors=("404",)),
+                             (CONSULTATION,)),
         },
         "components": {
             "schemas": schemas(),

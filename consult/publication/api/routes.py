@@ -7,11 +7,14 @@ results page does not; hearings with attendance.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 
 from ... import db
 from ...core.vocab import CHANNELS
+from ...drafts import revisions
 from ..results import totals as result_totals
 from . import openapi, serialize, services
 
@@ -37,17 +40,21 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def _page(query, to_json, endpoint: str, **args) -> dict:
-    """Run ``query`` for the requested page; the envelope with total and links."""
+    """Run ``query`` for the requested page; the envelope with total and links.
+    ``to_json`` turns one item into JSON; one that needs the whole page at once (to look
+    up what the items share in one query) has ``to_json.many``."""
     page = _int_arg("page", 1, 1, services.MAX_PAGE)
     per_page = _int_arg("per_page", services.DEFAULT_PER_PAGE, 1, services.MAX_PER_PAGE)
     session = db.session()
     total = session.scalar(services.count(query)) or 0
-    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+    items = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    many = getattr(to_json, "many", None)
+    data = many(items) if many is not None else [to_json(item) for item in items]
     last = max(1, -(-total // per_page))
 
     def link(number: int) -> str:
         return url_for(endpoint, page=number, per_page=per_page, _external=True, **args)
-    return {"data": [to_json(item) for item in items], "total": total, "page": page,
+    return {"data": data, "total": total, "page": page,
             "per_page": per_page,
             "links": {"self": link(page), "first": link(1), "last": link(last),
                       "prev": link(min(page - 1, last)) if page > 1 else None,
@@ -107,7 +114,7 @@ def version(slug: str, number: int):
     """One version of a document: sections and clauses, html and plain text per language."""
     found = _document_or_404(slug)
     item = next((v for v in found.versions if v.number == number), None)
-    if item is None:
+    if item is None or item.published_at is None:
         abort(404, _("This document has no version with this number."))
     return serialize.version(found, item)
 
@@ -124,10 +131,16 @@ def comments():
     args.update(named)
     where = services.comment_filters(document, args.get("clause"), args.get("channel"),
                                      consultation)
-    answered = services.consultations_with_answers(db.session())
-    return _page(services.comments_query(where),
-                 lambda c: serialize.comment(c, c.consultation_id in answered),
-                 "api.comments", **args)
+    session = db.session()
+    answered = services.consultations_with_answers(session)
+
+    def page_of(items):
+        fates = revisions.fates(session, [c.clause_id for c in items])
+        return [serialize.comment(c, c.consultation_id in answered, fates.get(c.clause_id))
+                for c in items]
+    to_json = partial(serialize.comment, with_answer=False)
+    to_json.many = page_of
+    return _page(services.comments_query(where), to_json, "api.comments", **args)
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -138,7 +151,8 @@ def comment(comment_id: int):
     if item is None:
         abort(404, _("No public comment has this number."))
     return serialize.comment(item, item.consultation_id in
-                             services.consultations_with_answers(session))
+                             services.consultations_with_answers(session),
+                             revisions.fates(session, [item.clause_id]).get(item.clause_id))
 
 
 @bp.get("/hearings")

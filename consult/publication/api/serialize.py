@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import url_for
 
 from ...comments.public import public_form
+from ...drafts.revisions import Fate
 from ...models import Clause, Comment, Document, DocumentVersion, Hearing, Section
 
 
@@ -24,6 +25,7 @@ def when(value: datetime | None) -> str | None:
 def version_summary(document: Document, version: DocumentVersion) -> dict:
     return {"number": version.number, "title": version.title, "languages": version.languages,
             "demonstration": version.demonstration, "imported_at": when(version.imported_at),
+            "published_at": when(version.published_at),
             "url": url_for("api.version", slug=document.slug, number=version.number,
                            _external=True)}
 
@@ -33,7 +35,8 @@ def document(document: Document) -> dict:
     return {"slug": document.slug, "kind": document.kind,
             "title": current.title if current else {},
             "current_version": current.number if current else None,
-            "versions": [version_summary(document, v) for v in document.versions],
+            "versions": [version_summary(document, v) for v in document.versions
+                         if v.published_at is not None],
             "url": url_for("api.document", slug=document.slug, _external=True)}
 
 
@@ -65,11 +68,15 @@ def answer(comment: Comment) -> dict | None:
             "change": response.change, "updated_at": when(response.updated_at)}
 
 
-def comment(item: Comment, with_answer: bool) -> dict:
-    """A comment in its public form; its answer only when ``with_answer`` (results published)."""
+def comment(item: Comment, with_answer: bool, fate: Fate | None = None) -> dict:
+    """A comment in its public form; its answer only when ``with_answer`` (results
+    published). ``fate``: where its clause stands in the current version."""
     shown = public_form(item)
     return {"id": item.id, "document": item.document.slug, "version": item.version.number,
-            "clause": shown.clause_key, "channel": shown.channel,
+            "clause": shown.clause_key,
+            "current_clauses": list(fate.current) if fate is not None else None,
+            "deleted_in_version": fate.deleted_in if fate is not None else None,
+            "channel": shown.channel,
             "hearing": item.hearing.slug if item.hearing else None, "language": shown.language,
             "received_at": when(shown.received_at), "in_period": shown.in_period,
             "category": shown.category, "region": shown.region or None,
