@@ -251,9 +251,11 @@ def write_sample(folder: Path, slug: str = "sample-programme", version: int = 1,
 def make_document(app, tmp_path):
     """Import the sample document (or another slug); return the Document. Its consultation
     is announced (its notice public) unless ``announced=False``; a revised version is
-    published with its proposed clause matching unless ``publish=False``."""
+    published with its proposed clause matching unless ``publish=False``. Answers reach the
+    public without a lead drafter's approval unless ``approval=True`` (the setting's own
+    default is on; the tests of approval turn it on, the others test everything else)."""
     def make(slug: str = "sample-programme", announced: bool = True, publish: bool = True,
-             **kwargs):
+             approval: bool = False, **kwargs):
         path = write_sample(tmp_path / "drafts", slug, **kwargs)
         with app.app_context():
             s = db.session()
@@ -266,6 +268,7 @@ def make_document(app, tmp_path):
                 revisions.publish_version(s, pending, None)
             if announced and document.consultation.announced_at is None:
                 document.consultation.announced_at = utcnow() - timedelta(days=2)
+            document.consultation.answer_approval = approval
             s.commit()
             return document_by_slug(s, slug)
     return make

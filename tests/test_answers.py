@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from flask_babel import force_locale, get_translations
@@ -32,6 +33,8 @@ def fill(data: bytes, answers: dict) -> bytes:
         if answer is not None:
             for offset, value in enumerate(answer):
                 row[status_col + offset].value = value
+                if isinstance(value, str):  # the answer cells are text cells, even "=..."
+                    row[status_col + offset].data_type = "s"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -66,7 +69,7 @@ def test_excel_round_trip_applies_answers_by_comment_id(client, login, session, 
     response = upload(client, data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "4 answer(s) applied, 0 conflict(s) not applied" in page
+    assert "4 answer(s) applied, 0 conflict(s) to decide" in page
     assert answer_of(session, c["email"].id) == (
         "partly-accepted", "Partly within scope.", "clause 3: new wording")
     assert answer_of(session, c["anon"].id)[0] == "noted"
@@ -85,7 +88,7 @@ def test_labels_in_another_language_are_understood(client, login, session, recor
     wb = load_workbook(io.BytesIO(download(client, "ru")))
     ws = wb.worksheets[1]
     header = [cell.value for cell in ws[1]]
-    assert len(header) == 26
+    assert len(header) == 26 + 2  # and the two hidden columns
     status_col = header.index("Результат рассмотрения")
     for row in ws.iter_rows(min_row=2):
         if row[1].value == c["email"].id:
@@ -96,32 +99,6 @@ def test_labels_in_another_language_are_understood(client, login, session, recor
     response = upload(client, out.getvalue(), lang="ru")
     assert response.status_code == 200
     assert answer_of(session, c["email"].id) == ("accepted", "", "no change")
-
-
-def test_answers_changed_online_after_export_are_conflicts_not_applied(
-        client, login, session, record):
-    login("drafter")
-    c = record["comments"]
-    exported = download(client)
-    drafter = session.query(User).filter_by(role="drafter").first()
-    online = session.get(Comment, c["online"].id)
-    save_answer(session, online, "noted", "Changed on the site.", "", drafter,
-                online.answer.revision)
-    unanswered = session.get(Comment, c["form"].id)
-    save_answer(session, unanswered, "noted", "Answered on the site.", "", drafter, None)
-    session.commit()
-    data = fill(exported, {
-        c["online"].id: ("Not accepted", "From the file, not the site.", None),
-        c["form"].id: ("Noted", "Answered on the site.", None),  # the same: unchanged
-        c["email"].id: ("Noted", None, None),
-    })
-    response = upload(client, data)
-    page = response.get_data(as_text=True)
-    # Unchanged: the form row (as on the site) and the untouched answered rows (oral, group).
-    assert "1 answer(s) applied, 1 conflict(s) not applied, 4 row(s) unchanged" in page
-    assert "Changed on the site." in page and "From the file, not the site." in page
-    assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
-    assert answer_of(session, c["email"].id)[0] == "noted"
 
 
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
@@ -151,8 +128,11 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_applied(
     assert (rows[c["form"].id], "Response status") in found
     assert (rows[c["whole"].id], "Change in revised draft") in found
     # What the file alone tells is found before the site is asked.
-    _exported, _parsed, problems = read_answers(out.getvalue())
-    assert [(p.row, p.column) for p in problems] == [(rows[c["form"].id], "Response status")]
+    reading = read_answers(out.getvalue())
+    assert [(p.row, p.column) for p in reading.problems] == [
+        (rows[c["form"].id], "Response status")]
+    # Rows as exported are not read any further: 6 answered in the file, one added.
+    assert len(reading.rows) == 5 + 1 and reading.untouched == 10 - 6
     assert f"<td>{rows[c['anon'].id]}</td><td>Rationale</td>" in page
     assert f"<td>{ws.max_row}</td><td>Comment ID</td>" in page          # unknown ID
     assert "one answer applies to the whole group" in page
@@ -215,7 +195,7 @@ def test_upload_increments_revisions_and_audits_every_changed_answer(
         c["dup2"].id: ("Accepted", None, "clause 3: new wording"),          # group update
     })
     page = upload(client, data).get_data(as_text=True)
-    assert "3 answer(s) applied, 0 conflict(s) not applied" in page
+    assert "3 answer(s) applied, 0 conflict(s) to decide" in page
     session.expire_all()
     online = session.get(Response, online_answer)
     assert (online.status, online.revision, online.responder_id) == (
@@ -237,9 +217,12 @@ def test_upload_increments_revisions_and_audits_every_changed_answer(
     [created] = saves_of(session, email.id)
     assert created.before is None
     assert created.after == {"status": "noted", "rationale": "", "change": "",
-                             "language": "en", "revision": 1,
-                             "comment_id": c["email"].id, "group_id": None,
-                             "responder_id": drafter_id, "for_comment_id": c["email"].id}
+                             "language": "en", "revision": 1, "ready": False,
+                             "approved": False, "comment_id": c["email"].id,
+                             "group_id": None, "responder_id": drafter_id,
+                             "for_comment_id": c["email"].id,
+                             "export_id": created.after["export_id"]}
+    assert len(created.after["export_id"]) == 16
     event = saves_of(session, group_answer)[-1]
     assert event.before["status"] == "noted" and event.after["group_id"] == record["group"].id
     # The document's public pages are refreshed once per statement, not once per answer.
@@ -292,7 +275,7 @@ def test_answers_saved_between_read_and_write_are_conflicts_not_overwritten(
     monkeypatch.setattr(answers, "_before_write", another_drafter_saves)
     page = upload(client, data).get_data(as_text=True)
     assert calls == [3, 1]     # read 3, two raced: written again without them
-    assert "1 answer(s) applied, 2 conflict(s) not applied" in page
+    assert "1 answer(s) applied, 2 conflict(s) to decide" in page
     assert "Saved on the desk." in page and "From the file, not the site." in page
     assert answer_of(session, c["online"].id) == ("noted", "Saved on the desk.", "")
     assert answer_of(session, c["form"].id) == ("noted", "Also on the desk.", "")
@@ -400,3 +383,202 @@ def test_when_the_workbook_does_not_tell_its_language_the_page_language_is_used(
     page = upload(client, data, lang="ky").get_data(as_text=True)
     assert 'class="problems"' not in page
     assert language_of(session, c["email"].id) == "ky"
+
+
+# ------------------------------------------------------------------ only what the drafter changed
+
+
+def change_online(session, comment_id, values, who=None):
+    """A drafter saves an answer on the desk (after the workbook was exported)."""
+    who = who or session.query(User).filter_by(role="drafter").first()
+    comment = session.get(Comment, comment_id)
+    current = comment.answer
+    save_answer(session, comment, *values, who, current.revision if current else None)
+    session.commit()
+
+
+def choose(client, page: str, choices: dict, lang="en"):
+    """Answer the conflicts form of an upload page: {comment id: "keep" | "mine"}."""
+    form = {}
+    for match in re.finditer(r'/desk/comments/(\d+)/">\d+</a>(.*?)</tr>', page, re.S):
+        name, token = re.search(r'name="(choice-\d+)" value="keep:([^"]+)"',
+                                match.group(2)).groups()
+        form[name] = f"{choices[int(match.group(1))]}:{token}"
+    return client.post(f"/{lang}/synthesis/answers/conflicts", data=form)
+
+
+def test_rows_the_drafter_did_not_touch_are_left_alone_even_when_changed_online(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    exported = download(client)
+    # After the export, answers are changed on the desk: an answered row, an unanswered
+    # one, and the duplicate group (both its rows are in the file).
+    change_online(session, c["online"].id, ("noted", "Changed on the site.", ""))
+    change_online(session, c["anon"].id, ("noted", "Answered on the site.", ""))
+    change_online(session, c["dup1"].id, ("not-accepted", "Covered by clause 2 already.", ""))
+    data = fill(exported, {c["email"].id: ("Noted", None, None)})  # the only row changed
+    page = upload(client, data).get_data(as_text=True)
+    assert "1 answer(s) applied, 0 conflict(s) to decide, 0 row(s) already as on the site, " \
+           "9 row(s) not changed in the file" in page
+    assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
+    assert answer_of(session, c["anon"].id) == ("noted", "Answered on the site.", "")
+    assert answer_of(session, c["dup2"].id) == (
+        "not-accepted", "Covered by clause 2 already.", "")
+    assert answer_of(session, c["email"].id) == ("noted", "", "")
+
+
+def test_a_changed_row_already_saying_what_the_site_says_is_no_conflict(
+        client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    exported = download(client)
+    change_online(session, c["form"].id, ("noted", "Answered on the site.", ""))
+    data = fill(exported, {c["form"].id: ("Noted", "Answered on the site.", None)})
+    page = upload(client, data).get_data(as_text=True)
+    assert "0 answer(s) applied, 0 conflict(s) to decide, 1 row(s) already as on the site" \
+        in page
+
+
+def conflict_setup(client, session, record):
+    """An export; the online answer changed on the desk by a colleague; the drafter's file
+    changes the same row (and one more, without conflict)."""
+    c = record["comments"]
+    exported = download(client)
+    colleague = session.get(User, record["drafter"].id)
+    colleague.name = "Colleague Asanova"
+    session.commit()
+    change_online(session, c["online"].id, ("noted", "Changed on the site.", ""), colleague)
+    data = fill(exported, {
+        c["online"].id: ("Not accepted", "From the file, not the site.", None),
+        c["email"].id: ("Noted", None, None)})
+    page = upload(client, data).get_data(as_text=True)
+    assert "1 answer(s) applied, 1 conflict(s) to decide" in page
+    # Side by side: the site's answer (and who changed it), the file's, the choice.
+    row = page[page.index('class="conflicts"'):page.index("</table>",
+                                                          page.index('class="conflicts"'))]
+    assert row.index("Changed on the site.") < row.index("From the file, not the site.")
+    assert "Colleague Asanova" in row, row
+    assert "Keep the site" in row and "Apply the file" in row
+    assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
+    assert answer_of(session, c["email"].id) == ("noted", "", "")
+    return page
+
+
+def test_a_real_conflict_kept_as_on_the_site(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    page = conflict_setup(client, session, record)
+    revision = session.get(Comment, c["online"].id).answer.revision
+    result = choose(client, page, {c["online"].id: "keep"}).get_data(as_text=True)
+    assert "0 answer(s) applied from the file, 1 kept as on the site" in result
+    assert answer_of(session, c["online"].id) == ("noted", "Changed on the site.", "")
+    assert session.get(Comment, c["online"].id).answer.revision == revision
+
+
+def test_a_real_conflict_decided_for_the_file(client, login, session, record):
+    drafter_id = login("drafter")
+    c = record["comments"]
+    page = conflict_setup(client, session, record)
+    answer = session.get(Comment, c["online"].id).answer
+    answer_id, revision = answer.id, answer.revision
+    result = choose(client, page, {c["online"].id: "mine"}).get_data(as_text=True)
+    assert "1 answer(s) applied from the file, 0 kept as on the site" in result
+    assert answer_of(session, c["online"].id) == (
+        "not-accepted", "From the file, not the site.", "")
+    event = saves_of(session, answer_id)[-1]
+    assert event.actor_id == drafter_id and event.before["revision"] == revision
+    assert event.after["revision"] == revision + 1
+    # The same form sent again: the site already says it; nothing is saved twice.
+    saves = len(saves_of(session, answer_id))
+    again = choose(client, page, {c["online"].id: "mine"}).get_data(as_text=True)
+    assert "0 answer(s) applied from the file, 0 kept as on the site, 0 changed" in again
+    assert len(saves_of(session, answer_id)) == saves
+
+
+def test_a_choice_is_checked_again_and_a_forged_one_refused(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    page = conflict_setup(client, session, record)
+    # Changed on the site once more between the upload and the choice.
+    change_online(session, c["online"].id, ("noted", "Changed a second time.", ""))
+    result = choose(client, page, {c["online"].id: "mine"}).get_data(as_text=True)
+    assert "1 changed on the site again meanwhile" in result
+    assert "Changed a second time." in result
+    assert answer_of(session, c["online"].id) == ("noted", "Changed a second time.", "")
+    forged = client.post("/en/synthesis/answers/conflicts",
+                         data={"choice-1": "mine:eyJub3QiOiJzaWduZWQifQ.forged"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "The form was damaged" in forged
+
+
+def test_a_corrected_file_of_ones_own_may_be_uploaded_again(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    exported = download(client)
+    first = fill(exported, {c["online"].id: ("Not accepted", "First wording of the reason.",
+                                             None),
+                            c["email"].id: ("Noted", None, None)})
+    assert "2 answer(s) applied, 0 conflict(s)" in upload(client, first).get_data(as_text=True)
+    # The same export corrected and uploaded again: the drafter's own answers are no
+    # conflicts; a colleague's change of another row since the export still is.
+    change_online(session, c["oral"].id, ("noted", "A colleague's answer.", ""))
+    corrected = fill(exported, {
+        c["online"].id: ("Not accepted", "Second, better wording of the reason.", None),
+        c["email"].id: ("Noted", None, None),
+        c["oral"].id: ("Not accepted", "Outside the programme, as said.", None)})
+    page = upload(client, corrected).get_data(as_text=True)
+    assert "1 answer(s) applied, 1 conflict(s) to decide, 1 row(s) already as on the site" \
+        in page
+    assert answer_of(session, c["online"].id) == (
+        "not-accepted", "Second, better wording of the reason.", "")
+    assert answer_of(session, c["oral"].id) == ("noted", "A colleague's answer.", "")
+    # A change the drafter made on the desk (not from this export) is a conflict too.
+    change_online(session, c["email"].id, ("noted", "Typed on the desk.", ""),
+                  session.query(User).filter_by(role="drafter").order_by(User.id.desc())
+                  .first())
+    page = upload(client, fill(exported, {c["email"].id: ("Noted", "From the file now.",
+                                                          None)})).get_data(as_text=True)
+    assert "0 answer(s) applied, 1 conflict(s) to decide" in page
+
+
+def test_an_edited_answer_needs_approval_again(client, login, session, record):
+    login("drafter")
+    c = record["comments"]
+    lead = session.query(User).filter_by(role="drafter").first()
+    answer = session.get(Comment, c["online"].id).answer
+    answer.ready_at = answer.approved_at = datetime(2025, 7, 1)
+    answer.approved_by_id = lead.id
+    untouched = session.get(Comment, c["oral"].id).answer
+    untouched.ready_at = untouched.approved_at = datetime(2025, 7, 1)
+    untouched.approved_by_id = lead.id
+    session.commit()
+    data = fill(download(client), {c["online"].id: ("Not accepted",
+                                                    "No longer accepted, see clause 2.", None)})
+    assert "1 answer(s) applied" in upload(client, data).get_data(as_text=True)
+    session.expire_all()
+    edited = session.get(Comment, c["online"].id).answer
+    assert (edited.ready_at, edited.approved_at, edited.approved_by_id) == (None, None, None)
+    kept = session.get(Comment, c["oral"].id).answer
+    assert kept.approved_at is not None and kept.approved_by_id == lead.id
+    event = saves_of(session, edited.id)[-1]
+    assert event.before["approved"] is True and event.after["approved"] is False
+
+
+def test_a_workbook_without_the_hidden_columns_is_read_by_the_export_time(
+        client, login, session, record):
+    """A file made by hand (or exported before the hidden columns): answered rows that
+    differ from the site apply unless changed on the site after the export time."""
+    login("drafter")
+    c = record["comments"]
+    exported = download(client)
+    change_online(session, c["online"].id, ("noted", "Changed on the site.", ""))
+    wb = load_workbook(io.BytesIO(fill(exported, {
+        c["online"].id: ("Not accepted", "From the file, not the site.", None),
+        c["email"].id: ("Noted", None, None)})))
+    ws = wb.worksheets[1]
+    ws.delete_cols(len(COLUMN_CODES) + 1, 2)
+    out = io.BytesIO()
+    wb.save(out)
+    page = upload(client, out.getvalue()).get_data(as_text=True)
+    assert "1 answer(s) applied, 1 conflict(s) to decide" in page

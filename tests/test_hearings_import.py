@@ -6,15 +6,17 @@ import io
 import os
 import time
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
 from consult import db
+from consult.core.time import utcnow
+from consult.hearings.kit import LISTS_HEADER, hearing_label
 from consult.intake.form_export import pending_folder
-from consult.models import AuditEvent, ImportBatch
+from consult.models import AuditEvent, Consultation, Document, DocumentVersion, Hearing, ImportBatch
 
 KIT_ROWS = [
     ["sample-programme", "1", "Айгүл Осмонова", "BIOM", "Non-governmental organisation",
@@ -32,10 +34,11 @@ def download_kit(client, hearing_id: int, lang: str = "en") -> openpyxl.Workbook
     return openpyxl.load_workbook(io.BytesIO(response.data))
 
 
-def fill(workbook: openpyxl.Workbook, rows) -> bytes:
-    """Type rows into the Comments sheet as a clerk would (text typed, not formulas)."""
-    sheet = workbook["Comments"]
-    for r, values in enumerate(rows, start=2):
+def fill(workbook: openpyxl.Workbook, rows, start: int = 2) -> bytes:
+    """Type rows into the comments sheet (the first, whatever its name in the kit's
+    language) as a clerk would (text typed, not formulas)."""
+    sheet = workbook.worksheets[0]
+    for r, values in enumerate(rows, start=start):
         for c, value in enumerate(values, start=1):
             cell = sheet.cell(row=r, column=c, value=value or None)
             if isinstance(value, str) and value.startswith("="):
@@ -55,9 +58,13 @@ def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(stor
         client, login, app, naryn):
     login("moderator")
     workbook = download_kit(client, naryn)
-    assert workbook.sheetnames[:3] == ["Comments", "Clauses", "About"]
+    assert workbook.sheetnames == ["Comments", "Clauses", "About", "Lists"]
     keys = [row[1] for row in workbook["Clauses"].iter_rows(min_row=2, values_only=True)]
     assert keys == ["1", "2", "3", "annex-1.1"] * 2
+    # Both sample documents are called "Sample programme": the slug tells them apart.
+    labels = [row[0] for row in workbook["Lists"].iter_rows(min_row=2, values_only=True)
+              if row[0]]
+    assert labels == ["Sample programme (sample-programme)", "Sample programme (sample-plan)"]
     assert "Naryn" in [c for row in workbook["About"].iter_rows(values_only=True) for c in row]
     response = upload(client, naryn, fill(workbook, KIT_ROWS), follow_redirects=True)
     assert b"Imported 3 comment(s)" in response.data
@@ -65,7 +72,8 @@ def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(stor
     assert [(c.document.slug, c.clause_key, c.channel, c.category, c.gender, c.language)
             for c in saved] == [
         ("sample-programme", "1", "hearing-oral", "ngo", "female", "ky"),
-        ("sample-plan", "annex-1.1", "hearing-oral", "individual", "unstated", "ky"),
+        # No language given: the kit's, English (not the hearing's first, Kyrgyz).
+        ("sample-plan", "annex-1.1", "hearing-oral", "individual", "unstated", "en"),
         ("sample-programme", "3", "hearing-written", "individual", "male", "ru")]
     assert saved[2].body == "=Пастбища — отдельный пункт"  # formula-looking text kept as text
     assert all(c.state == "new" and c.consent == "anonymous" and c.clause_id
@@ -83,11 +91,119 @@ def test_kit_round_trip_puts_each_speaker_under_the_clause_with_the_hearing(stor
 def test_kit_in_kyrgyz_uses_kyrgyz_labels_and_imports(stored_comments, client, login, app, naryn):
     login("moderator")
     workbook = download_kit(client, naryn, lang="ky")
-    labels = [row[1] for row in workbook["Lists"].iter_rows(min_row=2, values_only=True) if row[1]]
+    assert workbook.sheetnames[0] == "Пикирлер" and workbook.sheetnames[3] == "Тизмелер"
+    lists = workbook["Тизмелер"]
+    assert lists.sheet_state == "hidden"
+    labels = [row[1] for row in lists.iter_rows(min_row=2, values_only=True) if row[1]]
     assert len(labels) == 8
     rows = [["sample-programme", "2", "", "", labels[1], "", "", "", "Text"]]
     upload(client, naryn, fill(workbook, rows))
-    assert stored_comments()[0].category == "ngo"
+    assert [(c.category, c.language) for c in stored_comments()] == [("ngo", "ky")]
+
+
+def retitle_plan(app):
+    """Give the second sample document titles of its own."""
+    with app.app_context():
+        s = db.session()
+        document = s.scalar(select(Document).where(Document.slug == "sample-plan"))
+        for version in s.scalars(select(DocumentVersion).where(
+                DocumentVersion.document_id == document.id)):
+            version.title = {"ky": "Коргоо планы", "ru": "План охраны",
+                             "en": "Conservation plan"}
+        s.commit()
+
+
+def test_kit_in_russian_names_its_sheets_and_documents_in_russian_and_imports(
+        stored_comments, client, login, app, naryn):
+    login("moderator")
+    retitle_plan(app)
+    workbook = download_kit(client, naryn, lang="ru")
+    assert workbook.sheetnames[0] == "Комментарии" and workbook.sheetnames[3] == "Списки"
+    comments, lists = workbook.worksheets[0], workbook.worksheets[3]
+    assert [c.value for c in comments[1]][:2] == ["Документ", "Пункт"]
+    titles = [row[0] for row in lists.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert titles == ["Пример программы", "План охраны"]
+    clauses = [row[:2] for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True)]
+    assert clauses[0] == ("Пример программы", "1") and clauses[-1] == ("План охраны", "annex-1.1")
+    rows = [["Пример программы", "1", "Асель", "", "", "", "", "", "Про программу."],
+            ["План охраны", "annex-1.1", "", "", "", "", "Кыргызча", "", "Про план."],
+            ["Conservation plan", "2", "", "", "", "", "", "", "Title in English."],
+            ["sample-programme", "3", "", "", "", "", "", "", "Slug as before."]]
+    response = upload(client, naryn, fill(workbook, rows), follow_redirects=True)
+    assert response.status_code == 200
+    saved = stored_comments(hearing_id=naryn)
+    assert [(c.document.slug, c.clause_key, c.language) for c in saved] == [
+        ("sample-programme", "1", "ru"), ("sample-plan", "annex-1.1", "ky"),
+        ("sample-plan", "2", "ru"), ("sample-programme", "3", "ru")]
+
+
+def test_a_kit_is_refused_by_another_hearing(stored_comments, client, login, app, naryn,
+                                             runner, tmp_path):
+    """The Naryn kit uploaded on the Osh hearing's page: refused, both named, nothing in."""
+    with app.app_context():
+        s = db.session()
+        consultation = s.scalar(select(Consultation).where(
+            Consultation.slug == "test-consultation"))
+        osh = Hearing(consultation_id=consultation.id, slug="osh-2025",
+                      city={"ky": "Ош", "ru": "Ош", "en": "Osh"}, venue={"en": "Hall"},
+                      languages="ky,ru", starts_at=utcnow() + timedelta(days=2))
+        s.add(osh)
+        s.commit()
+        osh_id = osh.id
+        naryn_label = hearing_label(s.get(Hearing, naryn), "en")
+        osh_label = hearing_label(osh, "en")
+    assert naryn_label.startswith("Naryn, ") and osh_label.startswith("Osh, ")
+    login("moderator")
+    data = fill(download_kit(client, naryn), KIT_ROWS)
+    response = upload(client, osh_id, data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (f"This kit belongs to another hearing ({naryn_label}), not to this one "
+            f"({osh_label}); nothing was imported.") in page
+    path = tmp_path / "naryn.xlsx"
+    path.write_bytes(data)
+    result = runner.invoke(args=["import-hearing", str(osh_id), str(path)])
+    assert result.exit_code == 1 and f"another hearing ({naryn_label})" in result.output
+    assert stored_comments() == []
+    with app.app_context():
+        assert db.session().scalar(select(ImportBatch)) is None
+    # On its own hearing's page the same file imports.
+    response = upload(client, naryn, data, follow_redirects=True)
+    assert b"Imported 3 comment(s)" in response.data
+
+
+def test_a_kit_without_its_record_still_imports_in_its_headers_language(
+        stored_comments, client, login, app, naryn):
+    """A kit made before kits recorded their hearing and language (English sheet names,
+    slugs in the Document list, no record) imports; the Language column defaults to the
+    language of its headers."""
+    login("moderator")
+    workbook = download_kit(client, naryn, lang="ru")
+    for sheet, name in zip(workbook.worksheets, ("Comments", "Clauses", "About", "Lists"),
+                           strict=True):
+        sheet.title = name
+    lists = workbook["Lists"]
+    record = [LISTS_HEADER.index(name) + 1 for name in ("slugs", "hearing", "kit-language")]
+    for row in range(1, lists.max_row + 1):
+        lists.cell(row=row, column=1).value = lists.cell(row=row, column=record[0]).value
+        for column in record:
+            lists.cell(row=row, column=column).value = None
+    lists["A1"] = "documents"
+    rows = [["sample-programme", "1", "", "", "", "", "", "", "Old kit."]]
+    response = upload(client, naryn, fill(workbook, rows), follow_redirects=True)
+    assert b"Imported 1 comment(s)" in response.data
+    assert [(c.clause_key, c.language) for c in stored_comments()] == [("1", "ru")]
+
+
+def test_rows_typed_beyond_the_prepared_ones_import(stored_comments, client, login, app,
+                                                    naryn):
+    login("moderator")
+    workbook = download_kit(client, naryn)
+    assert workbook.worksheets[0].column_dimensions["B"].number_format == "@"
+    rows = [["sample-programme", "annex-1.1", "", "", "", "", "", "", "Row 900."]]
+    response = upload(client, naryn, fill(workbook, rows, start=900), follow_redirects=True)
+    assert b"Imported 1 comment(s)" in response.data
+    assert [(c.clause_key, c.body) for c in stored_comments()] == [("annex-1.1", "Row 900.")]
 
 
 def test_same_file_twice_imports_nothing_the_second_time(stored_comments,

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import openpyxl
+import pytest
 
-from consult.core.uploads import Row
+from consult.core.uploads import Row, UploadError
 from consult.hearings import kit
 from consult.intake import kit as kit_rows
 
@@ -24,27 +26,35 @@ VOCAB = kit.Vocabulary(
               "channel": {"hearing-oral": "hearing-oral", "hearing-written": "hearing-written"}})
 TEXTS = {"unknown_document": "unknown document", "unknown_clause": "unknown clause",
          "ambiguous_clause": "choose the document", "empty_comment": "empty comment",
-         "not_in_list": "not in list", "too_long": "too long ({n})", "no_rows": "no rows"}
+         "not_in_list": "not in list", "too_long": "too long ({n})", "no_rows": "no rows",
+         "converted_clause": "converted"}
 KEYS = {"programme": {"1", "2", "annex-1.1"}, "plan": {"1", "1.2"}}
 HEADER = Row(1, list(kit.COLUMNS))
+RUSSIAN_SHEETS = {"comments": "Комментарии", "clauses": "Пункты", "about": "О файле",
+                  "lists": "Списки"}
+DOCUMENTS = [kit.KitDocument("programme", "Programme", [
+    kit.KitClause("1", ["Биринчи " * 40, "Первый " * 40]), kit.KitClause("2", ["=cmd", "@x"])]),
+    kit.KitDocument("plan", "Plan", [kit.KitClause("1.2", ["Чара", "Мера"])], version=3)]
 
 
-def parse(*rows):
+def parse(*rows, keys=KEYS, documents=None):
     data = [HEADER] + [Row(n, list(values)) for n, values in enumerate(rows, start=2)]
-    return kit_rows.parse_kit(data, 7, KEYS, VOCAB, "ky", TEXTS)
+    return kit_rows.parse_kit(data, 7, keys, VOCAB, "ky", TEXTS, documents)
 
 
-def build() -> openpyxl.Workbook:
-    documents = [kit.KitDocument("programme", "Programme", [
-        kit.KitClause("1", ["Биринчи " * 40, "Первый " * 40]), kit.KitClause("2", ["=cmd", "@x"])]),
-        kit.KitDocument("plan", "Plan", [kit.KitClause("1.2", ["Чара", "Мера"])])]
+def build_bytes(documents=DOCUMENTS, sheets=None, language="ru") -> bytes:
     texts = {c: c.upper() for c in kit.COLUMNS}
     texts.update(hearing="Hearing", city="City", date="Date", venue="Venue", document="Document",
                  clause="Clause", text="Text (%(language)s)",
                  instructions="Line one\nLine two")
-    data = kit.build_kit(kit.KitHearing(7, "Naryn", "10.06.2025 14:00", "Hall"), documents,
-                         VOCAB, texts, ["ky", "ru"])
-    return openpyxl.load_workbook(io.BytesIO(data))
+    if sheets:
+        texts["sheets"] = sheets
+    return kit.build_kit(kit.KitHearing(7, "Naryn", "10.06.2025 14:00", "Hall"), documents,
+                         VOCAB, texts, ["ky", "ru"], language)
+
+
+def build(**kwargs) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(build_bytes(**kwargs)))
 
 
 def test_kit_has_its_sheets_in_order_and_the_lists_hidden():
@@ -55,20 +65,64 @@ def test_kit_has_its_sheets_in_order_and_the_lists_hidden():
         c.upper() for c in kit.COLUMNS[2:]]
 
 
+def test_sheets_are_named_in_the_kits_language_and_the_lists_follow():
+    wb = build(sheets=RUSSIAN_SHEETS)
+    assert wb.sheetnames == ["Комментарии", "Пункты", "О файле", "Списки"]
+    assert wb["Списки"].sheet_state == "hidden"
+    formulas = {str(v.sqref): v.formula1
+                for v in wb["Комментарии"].data_validations.dataValidation}
+    assert formulas["B2:B501"] == "='Пункты'!$B$2:$B$4"
+    assert formulas["A2:A501"] == "='Списки'!$A$2:$A$3"
+
+
+def test_sheet_names_are_names_excel_accepts():
+    assert kit.sheet_title("Comments: [draft] 1/2?") == "Comments draft 1 2"
+    assert len(kit.sheet_title("x" * 40)) == 31
+
+
 def test_clause_column_is_restricted_to_the_clauses_sheet():
     wb = build()
     formulas = {str(v.sqref): v.formula1 for v in wb["Comments"].data_validations.dataValidation}
-    assert formulas["B2:B501"] == "=Clauses!$B$2:$B$4"
-    assert formulas["E2:E501"].startswith("=Lists!$B$2")
+    assert formulas["B2:B501"] == "='Clauses'!$B$2:$B$4"
+    assert formulas["E2:E501"].startswith("='Lists'!$B$2")
     assert {"A2:A501", "E2:E501", "F2:F501", "G2:G501", "H2:H501"} <= set(formulas)
     lists = wb["Lists"]
     assert [lists.cell(row=r, column=2).value for r in (2, 3)] == [
         "Individual", "Non-governmental organisation"]
 
 
+def test_every_column_is_text_beyond_the_prepared_rows():
+    """A column style, not only the 500 prepared cells: 1.10 typed in row 900 stays 1.10."""
+    sheet = build()["Comments"]
+    for letter in "ABCDEFGHI":
+        assert sheet.column_dimensions[letter].number_format == "@", letter
+    assert sheet["B2"].number_format == "@" and sheet["I501"].number_format == "@"
+
+
+def test_lists_sheet_records_the_hearing_the_language_versions_and_slugs():
+    lists = build(language="ru")["Lists"]
+    header = [c.value for c in lists[1]]
+    assert header == list(kit.LISTS_HEADER)
+    column = {name: header.index(name) + 1 for name in header}
+    assert lists.cell(row=2, column=column["hearing"]).value == 7
+    assert lists.cell(row=3, column=column["hearing"]).value == "Naryn, 10.06.2025 14:00"
+    assert lists.cell(row=2, column=column["kit-language"]).value == "ru"
+    assert [lists.cell(row=r, column=column["slugs"]).value for r in (2, 3)] == [
+        "programme", "plan"]
+    assert [lists.cell(row=r, column=column["versions"]).value for r in (2, 3)] == ["1", "3"]
+
+
+def test_document_column_offers_titles_and_tells_shared_titles_apart():
+    wb = build()
+    assert [wb["Lists"].cell(row=r, column=1).value for r in (2, 3)] == ["Programme", "Plan"]
+    same = [kit.KitDocument("a", "Plan", []), kit.KitDocument("b", "Plan", []),
+            kit.KitDocument("c", "", [])]
+    assert kit.document_labels(same) == ["Plan (a)", "Plan (b)", "c"]
+
+
 def test_clauses_sheet_holds_keys_and_short_texts_never_formulas():
     rows = list(wb_rows(build()["Clauses"]))
-    assert rows[1][:2] == ("programme", "1")
+    assert rows[1][:2] == ("Programme", "1")
     assert len(rows[1][2]) <= kit.EXCERPT and rows[1][2].startswith("Биринчи")
     assert rows[2][2] == "=cmd"  # stays text
     sheet = build()["Clauses"]
@@ -130,3 +184,122 @@ def test_content_keys_are_stable_and_tell_repeated_rows_apart():
 def test_numbers_typed_as_numbers_are_read_as_keys():
     records, problems = parse(["plan", 1.0, "", "", "", "", "", "", "text"])
     assert problems == [] and records[0].clause == "1"
+
+
+def fill_beyond(data: bytes, rows: dict[int, list], sheet: int = 0) -> bytes:
+    """Type rows into the comments sheet, past the prepared ones: text cells, as LibreOffice
+    stores what is typed in a column whose style is text."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[sheet]
+    for number, values in rows.items():
+        for column, value in enumerate(values, start=1):
+            if value is not None:
+                cell = ws.cell(row=number, column=column, value=value)
+                cell.data_type = "s" if isinstance(value, str) else cell.data_type
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+KEYS_WITH_DOTS = [kit.KitDocument("programme", "Programme", [
+    kit.KitClause(key, ["", ""]) for key in ("1.1", "1.10", "2.2.1", "2.2")])]
+
+
+def test_keys_typed_beyond_the_prepared_rows_read_back_exactly():
+    data = fill_beyond(build_bytes(KEYS_WITH_DOTS), {
+        900: ["Programme", "1.10", None, None, None, None, None, None, "On 1.10"],
+        901: ["Programme", "2.2.1", None, None, None, None, None, None, "On 2.2.1"],
+        902: ["programme", "1.1", None, None, None, None, None, None, "On 1.1"]})
+    read = kit_rows.read_kit(data)
+    assert read.documents == {"Programme": "programme"}
+    records, problems = kit_rows.parse_kit(
+        read.comments, 7, {"programme": {"1.1", "1.10", "2.2.1", "2.2"}}, VOCAB, "ky", TEXTS,
+        {kit.fold(label): slug for label, slug in read.documents.items()})
+    assert problems == []
+    assert [(r.row, r.document, r.clause) for r in records] == [
+        (900, "programme", "1.10"), (901, "programme", "2.2.1"), (902, "programme", "1.1")]
+
+
+def test_a_key_the_spreadsheet_converted_is_taken_only_when_unambiguous():
+    keys = {"programme": {"1.10", "2.2.1", "3"}, "plan": {"1.1", "1.2"}}
+    records, problems = parse(
+        ["programme", 1.1, "", "", "", "", "", "", "1.10 became 1.1"],
+        ["programme", datetime(2001, 2, 2), "", "", "", "", "", "", "2.2.1 became a date"],
+        ["programme", datetime(2025, 10, 1), "", "", "", "", "", "", "1.10, comma locale"],
+        ["", 3, "", "", "", "", "", "", "whole number"],
+        keys=keys)
+    assert problems == []
+    assert [r.clause for r in records] == ["1.10", "2.2.1", "1.10", "3"]
+    records, problems = parse(
+        ["", 1.1, "", "", "", "", "", "", "1.1 or 1.10?"],
+        ["plan", 1.3, "", "", "", "", "", "", "no such key"],
+        ["plan", datetime(2001, 2, 2), "", "", "", "", "", "", "no such key"],
+        ["plan", 7, "", "", "", "", "", "", "an unknown whole number"],
+        keys=keys)
+    assert records == []
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (2, "clause", "converted"), (3, "clause", "converted"), (4, "clause", "converted"),
+        (5, "clause", "unknown clause")]
+
+
+def test_documents_are_named_by_title_or_slug():
+    records, problems = parse(
+        ["Программа", "1", "", "", "", "", "", "", "Russian title"],
+        ["  the PLAN ", "1.2", "", "", "", "", "", "", "English title, any case and spacing"],
+        ["programme", "2", "", "", "", "", "", "", "slug"],
+        ["Plan of another consultation", "1", "", "", "", "", "", "", "unknown"],
+        documents={"программа": "programme", "the plan": "plan", "gone": "elsewhere"})
+    assert [(p.row, p.column) for p in problems] == [(5, "document")]
+    assert [(r.document, r.clause) for r in records] == [
+        ("programme", "1"), ("plan", "1.2"), ("programme", "2")]
+
+
+def test_a_kit_is_found_whatever_its_sheets_are_called():
+    """Without an application (English only), a Russian kit's sheets are found by place:
+    the hidden sheet starting with the Lists marker, then the first sheet."""
+    data = fill_beyond(build_bytes(sheets=RUSSIAN_SHEETS, language="ru"), {
+        2: ["Plan", "1.2", None, None, None, None, None, None, "Words"]})
+    read = kit_rows.read_kit(data)
+    assert (read.hearing_id, read.hearing_label, read.language) == (
+        7, "Naryn, 10.06.2025 14:00", "ru")
+    assert read.versions == {"programme": 1, "plan": 3}
+    assert [row.values[:2] for row in read.comments[1:]] == [["Plan", "1.2"]]
+
+
+def test_a_russian_kit_is_found_by_its_names(app):
+    with app.app_context():
+        names = kit_rows.known_sheet_names()
+        assert "Комментарии" in names["comments"] and "Пикирлер" in names["comments"]
+        assert "Comments" in names["comments"] and "Списки" in names["lists"]
+        ru = {"comments": "Комментарии", "clauses": "Clauses", "about": "О файле",
+              "lists": "Списки"}
+        wb = build(sheets=ru)
+        wb.move_sheet("Комментарии", offset=1)  # a clerk moved it: the name still finds it
+        out = io.BytesIO()
+        wb.save(out)
+        data = fill_beyond(out.getvalue(), {
+            2: ["Plan", "1.2", None, None, None, None, None, None, "Words"]}, sheet=1)
+        read = kit_rows.read_kit(data)
+        assert read.hearing_id == 7
+        assert read.header[:2] == ["Document", "Clause"]
+        assert [row.values[:2] for row in read.comments[1:]] == [["Plan", "1.2"]]
+
+
+def test_a_workbook_that_is_no_kit_is_refused():
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.active.append(["Document", "Clause"])
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(UploadError, match="no Comments sheet"):
+        kit_rows.read_kit(out.getvalue())
+
+
+def test_an_old_kit_without_a_record_reads_with_its_slugs():
+    rows = [Row(1, ["documents", "category", "gender", "language", "channel", "versions"]),
+            Row(2, ["programme", "Individual", "Female", "Кыргызча", "Hearing (oral)", "2"]),
+            Row(3, ["plan", "NGO", "Male", "Русский", "Hearing (written)", "1"])]
+    assert kit_rows.recorded_versions(rows) == {"programme": 2, "plan": 1}
+    read = kit_rows.KitFile([])
+    kit_rows._read_record(rows, read)
+    assert (read.hearing_id, read.language) == (None, "")

@@ -43,6 +43,7 @@ def v1(app, tmp_path):
         consultation.announced_at = revisions.utcnow() - timedelta(days=10)
         consultation.opens_at = revisions.utcnow() - timedelta(days=9)
         consultation.closes_at = revisions.utcnow() + timedelta(days=30)
+        consultation.answer_approval = False  # answers public at once (see test_review)
         s.commit()
     return tmp_path
 

@@ -169,3 +169,38 @@ def test_attachments_recognised_by_magic_bytes(data, expected):
 def test_attachment_of_another_type_is_refused_whatever_its_name():
     with pytest.raises(UploadError, match="PDF, JPEG or PNG"):
         uploads.check_attachment(b"MZ\x90\x00 an executable")
+
+
+SHEET = "".join((
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+    "<x:sheetData>",
+    '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="C1" t="inlineStr"><x:is>',
+    "<x:r><x:t>rich </x:t></x:r><x:r><x:t>text</x:t></x:r>",
+    '<x:rPh sb="0" eb="1"><x:t>PHONETIC</x:t></x:rPh></x:is></x:c></x:row>',
+    '<x:row><x:c t="s"><x:v>1</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c>',
+    '<x:c><x:v>12</x:v></x:c><x:c t="e"><x:v>#N/A</x:v></x:c></x:row>',
+    '<x:row r="5"><x:c r="B5" t="str"><x:f>1+1</x:f><x:v>2 &amp; &lt;3</x:v></x:c>',
+    '<x:c r="D5"><x:f>A1</x:f></x:c></x:row>',
+    "</x:sheetData></x:worksheet>"))
+STRINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2">
+<si><t>first_x000D_line</t></si><si><r><t>Жа</t></r><r><t>ңы</t></r></si></sst>"""
+
+
+def test_the_streamed_reader_reads_what_spreadsheet_programs_write(rezip):
+    """Prefixed namespaces, cells without references, rich and inline text without its
+    phonetic guide, Excel's escapes, entities, booleans, errors, a formula's cached value
+    (and none without one); only the wanted columns."""
+    data = rezip(workbook_bytes([["x"]]), replace={"xl/worksheets/sheet1.xml": SHEET.encode()},
+                 add={"xl/sharedStrings.xml": STRINGS.encode()})
+    uploads.check_xlsx(data)
+    book = uploads.StreamedWorkbook(data)
+    assert book.sheet_names == ["Sheet"]
+    assert list(book.rows("Sheet")) == [
+        (1, {"A": "first\rline", "C": "rich text"}),
+        (2, {"A": "Жаңы", "B": True, "C": 12.0, "D": "#N/A"}),
+        (5, {"B": "2 & <3"}),
+    ]
+    assert list(book.rows("Sheet", {"C"})) == [(1, {"C": "rich text"}), (2, {"C": 12.0})]
+    assert book.head("Sheet", 1) == [(1, {"A": "first\rline", "C": "rich text"})]

@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 
 STAFF_LINKS = (
     ("comments.queue", _l("Moderation"), ("moderator",)),
+    ("synthesis.desk", _l("Drafting desk"), ("drafter",)),
+    ("synthesis.files", _l("Synthesis files"), ("drafter",)),
+    ("synthesis.review_page", _l("Answers to review"), ("lead",)),
     ("hearings.manage", _l("Hearing records"), ("moderator",)),
     ("hearings.statistics", _l("Participation"), ("moderator", "drafter")),
-    ("synthesis.desk", _l("Drafting desk"), ("drafter",)),
     ("settings.consultation", _l("Consultation settings"), ()),
     ("publication.publish", _l("Publish results"), ()),
     ("accounts.users", _l("Users"), ()),

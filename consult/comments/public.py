@@ -144,6 +144,18 @@ def answers_public(consultation: Consultation) -> bool:
     return consultation.results_published_at is not None
 
 
+def answer_public(response, consultation: Consultation | None) -> bool:
+    """Whether the public may read this answer at all (on the receipt at once; on the
+    results, the CSV, the API and the public files once the results are published): when
+    the consultation asks for a lead drafter's approval, only once it is approved.
+    ``response``: a Response, or a row with its ``approved_at``."""
+    if response is None:
+        return False
+    if consultation is not None and not consultation.answer_approval:
+        return True
+    return response.approved_at is not None
+
+
 def responding_body(consultation: Consultation | None, lang: str) -> str:
     """Who answered, as the public reads it: the authority, never a member of staff."""
     if consultation is not None:

@@ -41,7 +41,8 @@ def _receipt_page(comment: Comment, status: int = 200, **forms):
              "erase_form": EraseForm(formdata=None)}
     response = current_app.make_response((render_template(
         "comments/receipt.html", comment=comment, own=public.author_form(comment),
-        answer=comment.answer,
+        answer=comment.answer if public.answer_public(
+            comment.answer, comment.document.consultation) else None,
         fate=revisions.fates(db.session(), [comment.clause_id]).get(comment.clause_id),
         **(blank | forms)), status))
     # The code is the citizen's key to this page: keep it out of shared caches.

@@ -216,6 +216,19 @@ def set_moderation(session: Session, consultation: Consultation, mode: str,
                  {"moderation": mode})
 
 
+def set_answer_approval(session: Session, consultation: Consultation, required: bool,
+                        actor: User | None) -> None:
+    """Whether each answer needs a lead drafter's approval before the public reads it;
+    audited."""
+    if bool(required) == bool(consultation.answer_approval):
+        return
+    before = {"answer_approval": consultation.answer_approval}
+    consultation.answer_approval = bool(required)
+    session.flush()
+    audit.record(session, actor, "consultation.answer_approval", consultation, before,
+                 {"answer_approval": consultation.answer_approval})
+
+
 NOTICE_FIELDS = tuple(item for item, _label in NOTICE_ITEMS) + ("assessment_at",)
 
 

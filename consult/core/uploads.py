@@ -27,9 +27,11 @@ from datetime import datetime
 from typing import Any
 
 import openpyxl
+from defusedxml.ElementTree import fromstring
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from lxml import etree
 
 MAX_XLSX_BYTES = 5 * 1024 * 1024
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -256,6 +258,215 @@ def _sheet_rows(sheet, max_rows: int, max_columns: int) -> list[Row]:
             raise UploadError(_l("The sheet has too many rows (at most %(n)s).", n=max_rows))
         rows.append(Row(number, cleaned))
     return rows
+
+
+# ------------------------------------------------------------------ big workbooks, streamed
+#
+# openpyxl and calamine hold a whole sheet (calamine: every cell of it at once, some
+# 250 MB for a synthesis workbook of 100,000 comments), so a big upload is read here with
+# lxml's iterparse: each row is parsed by libxml2, its wanted cells picked out and the row
+# dropped at once; shared strings are kept only when a wanted cell uses them. Memory stays
+# flat whatever the number of rows. The parts were checked by check_xlsx first (sizes, no
+# DTD); the parser is told besides not to load DTDs, resolve entities or reach a network.
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_PARSER = {"events": ("end",), "resolve_entities": False, "no_network": True,
+           "load_dtd": False, "remove_comments": True, "remove_pis": True}
+
+
+def column_number(letters: str) -> int:
+    """``A`` -> 1, ``AB`` -> 28."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def column_letters(number: int) -> str:
+    """1 -> ``A``, 28 -> ``AB``."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _local(tag) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _excel_text(text: str) -> str:
+    """Excel's _xHHHH_ escapes decoded (control characters are written so)."""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
+def _string_of(element) -> str:
+    """The text of a shared or inline string: its ``t``, or the ``t`` of each rich-text
+    run; phonetic guides (``rPh``) left out."""
+    parts = []
+    for child in element:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            for inner in child:
+                if _local(inner.tag) == "t":
+                    parts.append(inner.text or "")
+    return _excel_text("".join(parts))
+
+
+def _parsed(fh, tag: str):
+    """The ``tag`` elements of a part, each dropped (with what came before it) once the
+    caller has moved on, so that the tree never grows."""
+    for _event, element in etree.iterparse(fh, tag=f"{{*}}{tag}", **_PARSER):
+        yield element
+        element.clear()
+        parent = element.getparent()
+        if parent is not None:
+            while element.getprevious() is not None:
+                del parent[0]
+
+
+class StreamedWorkbook:
+    """An .xlsx upload read row by row, for files too big for a reader that loads a sheet.
+
+    Check the upload with ``check_xlsx`` first: this reader relies on it (zip sizes, no
+    DTD). ``rows(sheet, columns)`` yields ``(row number, {column letters: value})`` for
+    the rows that have a value in one of ``columns`` (all columns when None). Values are
+    text (shared, inline or a formula's cached text), numbers as float, booleans, error
+    values as their text (``#N/A``); a formula without a cached value is empty. Dates are
+    numbers (Excel serial days): the caller knows which cells hold dates.
+    """
+
+    def __init__(self, data: bytes):
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(self.archive.namelist())
+            book = fromstring(self.archive.read("xl/workbook.xml"), forbid_dtd=True)
+            rels = fromstring(self.archive.read("xl/_rels/workbook.xml.rels"),
+                              forbid_dtd=True)
+        except (KeyError, zipfile.BadZipFile, ValueError, OSError, SyntaxError):
+            raise UploadError(_l("The workbook could not be read; save it again as .xlsx "
+                                 "and retry.")) from None
+        targets = {rel.get("Id"): rel.get("Target", "")
+                   for rel in rels.iter(f"{{{_PACKAGE_REL}}}Relationship")}
+        self.sheets: list[tuple[str, str]] = []
+        for sheet in book.iter():
+            if _local(sheet.tag) != "sheet":
+                continue
+            target = targets.get(sheet.get(f"{{{_OFFICE_REL}}}id"), "")
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            path = path.replace("/./", "/")
+            if path in names:
+                self.sheets.append((sheet.get("name", ""), path))
+        self.names = names
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [name for name, _path in self.sheets]
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def _strings(self, keep: set[int]) -> dict[int, str]:
+        """The shared strings numbered in ``keep`` (a workbook saved by Excel has every
+        comment's text among them: only those asked for are kept)."""
+        found: dict[int, str] = {}
+        path = "xl/sharedStrings.xml"
+        if not keep or path not in self.names:
+            return found
+        last = max(keep)
+        with self.archive.open(path) as fh:
+            for index, element in enumerate(_parsed(fh, "si")):
+                if index in keep:
+                    found[index] = _string_of(element)
+                if index >= last:
+                    break
+        return found
+
+    @staticmethod
+    def _value(cell, shared):
+        """A cell's value; a shared string through ``shared(index)``."""
+        kind = cell.get("t", "n")
+        raw = None
+        for child in cell:
+            name = _local(child.tag)
+            if name == "is" and kind == "inlineStr":
+                return _string_of(child)
+            if name == "v":
+                raw = child.text
+        if raw is None:
+            return None
+        if kind == "s":
+            raw = raw.strip()
+            return shared(int(raw)) if raw.isdigit() else None
+        if kind in ("str", "e", "d", "inlineStr"):
+            return _excel_text(raw)
+        if kind == "b":
+            return raw.strip() == "1"
+        try:
+            return float(raw)
+        except ValueError:
+            return _excel_text(raw)
+
+    def rows(self, name: str, columns=None):
+        """(row number, {column letters: value}) for each row with a wanted value.
+
+        With shared strings, the sheet is read twice: first to learn which shared
+        strings its wanted cells use, then with those at hand."""
+        path = dict(self.sheets)[name]
+        wanted = {str(c) for c in columns} if columns is not None else None
+        used: set[int] = set()
+        if "xl/sharedStrings.xml" in self.names:
+            for _row in self._rows(path, wanted, used.add):
+                pass
+        strings = self._strings(used)
+        yield from self._rows(path, wanted, lambda index: strings.get(index, ""))
+
+    def head(self, name: str, count: int) -> list[tuple[int, dict[str, object]]]:
+        """The first ``count`` rows with values of a sheet (every column)."""
+        path = dict(self.sheets)[name]
+        used: set[int] = set()
+        if "xl/sharedStrings.xml" in self.names:
+            for number, (_row, _cells) in enumerate(self._rows(path, None, used.add), 1):
+                if number >= count:
+                    break
+        strings = self._strings(used)
+        found = []
+        for row in self._rows(path, None, lambda index: strings.get(index, "")):
+            found.append(row)
+            if len(found) >= count:
+                break
+        return found
+
+    def _rows(self, path: str, wanted, shared):
+        number = 0
+        value_of = self._value
+        with self.archive.open(path) as fh:
+            for row in _parsed(fh, "row"):
+                ref = row.get("r", "")
+                number = int(ref) if ref.isdigit() else number + 1
+                current: dict[str, object] = {}
+                letters, position = "", 0
+                for cell in row:
+                    ref = cell.get("r")
+                    if ref:
+                        letters = ref.rstrip("0123456789")
+                        position = 0  # known by its letters; counted only when needed
+                    else:  # no reference: the cell after the one before
+                        position = (position or column_number(letters)) + 1
+                        letters = column_letters(position)
+                    if wanted is not None and letters not in wanted:
+                        continue
+                    value = value_of(cell, shared)
+                    if value is not None and value != "":
+                        current[letters] = value
+                if current:
+                    yield number, current
 
 
 def decode_text(data: bytes) -> str:

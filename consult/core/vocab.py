@@ -174,6 +174,8 @@ ROLES = _vocab(
     ("admin", _l("Administrator")),
     ("moderator", _l("Moderator")),
     ("drafter", _l("Drafter")),
+    # A lead drafter is a drafter who also assigns the work and approves answers.
+    ("lead", _l("Lead drafter"), {"includes": ("drafter",)}),
 )
 KINDS = _vocab(
     "kind",

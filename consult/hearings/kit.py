@@ -4,21 +4,26 @@ This module writes the template (``build_kit``, pure) and declares what both hal
 the columns, the restricted values (``kit_vocabulary``) and the translated texts. Reading
 a filled kit back is the hearing-kit channel's job (``consult.intake.kit``).
 
-Sheets: ``Comments`` (one row per speaker contribution, columns restricted by
-data-validation lists), ``Clauses`` (every clause key with the start of its text in the
-notice languages), ``About`` (the hearing and instructions) and a hidden ``Lists`` sheet
-holding the allowed values and the version of each document the kit was made for.
+Sheets, named in the kit's language (``sheet_names``): Comments (one row per speaker
+contribution, columns restricted by data-validation lists, every column text so that clause
+keys such as ``1.10`` or ``2.2.1`` stay as typed), Clauses (every clause key with the start
+of its text in the notice languages), About (the hearing and instructions) and a hidden
+Lists sheet, in this order. Lists holds the allowed values and the kit's record: the
+version of each document the kit was made for, the documents' slugs, the hearing it
+belongs to and the language it was downloaded in (``LISTS_HEADER``). Its first cell,
+``LISTS_MARKER``, tells a kit whatever its sheets are called.
 """
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import Cell
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +38,20 @@ from ..models import Clause, Consultation, Document, DocumentVersion, Hearing
 COLUMNS = ("document", "clause", "speaker", "organisation", "category", "gender",
            "language", "channel", "comment")
 CHOICE_COLUMNS = ("category", "gender", "language", "channel")
-SHEETS = ("Comments", "Clauses", "About", "Lists")
+# Sheets in workbook order, by code, with their names (translated: ``sheet_names``). The
+# names are also the English ones every kit had before kits spoke their language.
+SHEETS = {"comments": _l("Comments"), "clauses": _l("Clauses"), "about": _l("About"),
+          "lists": _l("Lists")}
+ENGLISH_SHEETS = {"comments": "Comments", "clauses": "Clauses", "about": "About",
+                  "lists": "Lists"}
+# The hidden Lists sheet, one column each (header row of codes, never translated):
+# "documents" the document labels offered (the slugs in kits made before titles), the
+# choice columns' labels, then the kit's record: "versions" and "slugs" (row by row with
+# "documents"), "hearing" (its id in row 2, its city and date in row 3) and
+# "kit-language" (row 2). At most len(COLUMNS) columns: the reader reads no more.
+LISTS_MARKER = "documents"
+LISTS_HEADER = (LISTS_MARKER, *CHOICE_COLUMNS, "versions", "slugs", "hearing", "kit-language")
+TEXT_FORMAT = "@"
 TEMPLATE_ROWS = 500  # rows the validation lists cover; a clerk may type beyond them
 MAX_COMMENT = 20_000
 MAX_SPEAKER = 200
@@ -62,6 +80,11 @@ class KitHearing:
     when: str
     venue: str
 
+    @property
+    def label(self) -> str:
+        """City and date, as the kit's record and its messages name the hearing."""
+        return f"{self.city}, {self.when}" if self.when else self.city
+
 
 @dataclass
 class Vocabulary:
@@ -75,7 +98,7 @@ class Vocabulary:
     accepted: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def code(self, column: str, value: str) -> str | None:
-        return self.accepted.get(column, {}).get(" ".join(value.split()).casefold())
+        return self.accepted.get(column, {}).get(fold(value))
 
 
 def kit_vocabulary(lang: str) -> Vocabulary:
@@ -103,6 +126,46 @@ def column_labels() -> dict[str, str]:
             "comment": str(_l("Comment")), "date": str(_l("Date")), "": str(_l("File"))}
 
 
+def sheet_title(label) -> str:
+    """A translated sheet name Excel accepts (at most 31 characters, no []:*?/\\)."""
+    text = str(label)
+    for char in "[]:*?/\\":
+        text = text.replace(char, " ")
+    return " ".join(text.split())[:31].strip("'").strip()
+
+
+def sheet_names() -> dict[str, str]:
+    """The kit's sheet names in the current language, by code (all English if the
+    translations would leave a sheet without a name or two sheets with one)."""
+    names = {code: sheet_title(label) for code, label in SHEETS.items()}
+    if "" in names.values() or len({n.casefold() for n in names.values()}) < len(names):
+        return dict(ENGLISH_SHEETS)
+    return names
+
+
+def hearing_label(hearing: Hearing, lang: str) -> str:
+    """A hearing as the kit and its messages name it: city, local date and time."""
+    return KitHearing(hearing.id, hearing.city_name(lang), _when(hearing), "").label
+
+
+def _when(hearing: Hearing) -> str:
+    return to_local(hearing.starts_at).strftime("%d.%m.%Y %H:%M") if hearing.starts_at else ""
+
+
+def fold(text: str) -> str:
+    """A label as compared when read back: spacing and case do not matter."""
+    return " ".join(text.split()).casefold()
+
+
+def document_labels(documents: list[KitDocument]) -> list[str]:
+    """What the Document column offers: each document's title; a title two documents share
+    gets its slug in brackets; a document without a title is named by its slug."""
+    counts = Counter(fold(d.title) for d in documents if d.title.strip())
+    return [d.slug if not d.title.strip()
+            else d.title if counts[fold(d.title)] == 1 else f"{d.title} ({d.slug})"
+            for d in documents]
+
+
 def _excerpt(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
@@ -123,54 +186,64 @@ def _append(sheet, values) -> None:
 
 
 def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Vocabulary,
-              texts: dict[str, str], text_languages: list[str]) -> bytes:
-    """The kit workbook as bytes.
+              texts: dict, text_languages: list[str], language: str = "en") -> bytes:
+    """The kit workbook as bytes, made in ``language`` (recorded in the kit: the Language
+    column's default when the kit is read back).
 
     ``texts`` holds the translated strings: a header per column code, ``instructions``
-    (lines separated by newlines), ``hearing``, ``city``, ``date``, ``venue``, and
-    ``text`` (the header of a clause text column, with ``%(language)s``).
+    (lines separated by newlines), ``hearing``, ``city``, ``date``, ``venue``, ``text``
+    (the header of a clause text column, with ``%(language)s``) and ``sheets`` (the sheet
+    names by code, as ``sheet_names`` gives them; English when absent).
     """
+    names = {**ENGLISH_SHEETS, **texts.get("sheets", {})}
     workbook = Workbook()
     comments = workbook.active
-    comments.title = "Comments"
-    clauses = workbook.create_sheet("Clauses")
-    about = workbook.create_sheet("About")
-    lists = workbook.create_sheet("Lists")
+    comments.title = names["comments"]
+    clauses = workbook.create_sheet(names["clauses"])
+    about = workbook.create_sheet(names["about"])
+    lists = workbook.create_sheet(names["lists"])
     lists.sheet_state = "hidden"
+    labels = document_labels(documents)
 
     comments.append([texts[c] for c in COLUMNS])
     comments.freeze_panes = "A2"
     for index, width in enumerate((26, 10, 24, 24, 24, 18, 14, 18, 80), start=1):
-        comments.column_dimensions[get_column_letter(index)].width = width
+        dimension = comments.column_dimensions[get_column_letter(index)]
+        dimension.width = width
+        # Text for the whole column (a column style), not only the prepared rows: typed
+        # in row 900, 1.10 stays 1.10 (not 1.1) and 2.2.1 stays 2.2.1 (not a date).
+        dimension.number_format = TEXT_FORMAT
 
     clauses.append([texts["document"], texts["clause"]] + [
         texts["text"] % {"language": languages.name(code)} for code in text_languages])
     clauses.freeze_panes = "A2"
     for index, width in enumerate([26, 10] + [60] * len(text_languages), start=1):
         clauses.column_dimensions[get_column_letter(index)].width = width
-    for document in documents:
+    for label, document in zip(labels, documents, strict=True):
         for clause in document.clauses:
-            _append(clauses, [document.slug, clause.key,
-                              *(_excerpt(text) for text in clause.texts)])
+            _append(clauses, [label, clause.key, *(_excerpt(text) for text in clause.texts)])
     clause_rows = max(clauses.max_row, 2)
 
-    lists.append(["documents"] + [f"{c}" for c in CHOICE_COLUMNS] + ["versions"])
-    columns = [[d.slug for d in documents]] + [
+    lists.append(list(LISTS_HEADER))
+    columns = [labels] + [
         [label for _, label in vocabulary.labels[c]] for c in CHOICE_COLUMNS] + [
-        [str(d.version) for d in documents]]
+        [str(d.version) for d in documents], [d.slug for d in documents],
+        [hearing.id, hearing.label], [language]]
     for offset in range(max(len(c) for c in columns)):
         _append(lists, [c[offset] if offset < len(c) else None for c in columns])
 
     last = TEMPLATE_ROWS + 1
-    _validation(comments, f"A2:A{last}", f"Lists!$A$2:$A${len(columns[0]) + 1}")
-    _validation(comments, f"B2:B{last}", f"Clauses!$B$2:$B${clause_rows}")
+    in_lists, in_clauses = quote_sheetname(names["lists"]), quote_sheetname(names["clauses"])
+    _validation(comments, f"A2:A{last}", f"{in_lists}!$A$2:$A${len(columns[0]) + 1}")
+    _validation(comments, f"B2:B{last}", f"{in_clauses}!$B$2:$B${clause_rows}")
     for index, column in enumerate(CHOICE_COLUMNS, start=1):
         sheet_letter = get_column_letter(index + 1)
         target = get_column_letter(COLUMNS.index(column) + 1)
         _validation(comments, f"{target}2:{target}{last}",
-                    f"Lists!${sheet_letter}$2:${sheet_letter}${len(columns[index]) + 1}")
-    for row in range(2, last + 1):  # clause keys such as 1.2 must stay text, not numbers
-        comments.cell(row=row, column=2).number_format = "@"
+                    f"{in_lists}!${sheet_letter}$2:${sheet_letter}${len(columns[index]) + 1}")
+    for row in range(2, last + 1):  # each prepared cell too, for readers without column styles
+        for column in range(1, len(COLUMNS) + 1):
+            comments.cell(row=row, column=column).number_format = TEXT_FORMAT
 
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 90
@@ -193,7 +266,7 @@ def _validation(sheet, cells: str, formula: str) -> None:
 
 
 def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
-    """The offline kit of ``hearing`` with labels in ``lang``."""
+    """The offline kit of ``hearing``, in ``lang``: sheet names, headers, labels, titles."""
     consultation = session.get(Consultation, hearing.consultation_id)
     text_languages = list(languages.required())
     documents = []
@@ -206,21 +279,27 @@ def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
         documents.append(KitDocument(document.slug, languages.pick(version.title, lang)[0], [
             KitClause(c.key, [c.text.get(code, "") for code in text_languages])
             for c in clauses], version.number))
-    when = to_local(hearing.starts_at).strftime("%d.%m.%Y %H:%M") if hearing.starts_at else ""
     with force_locale(lang):
+        sheets = sheet_names()
         texts = {**column_labels(), "hearing": str(_l("Hearing")), "city": str(_l("City")),
                  "date": str(_l("Date and time")), "venue": str(_l("Venue")),
-                 "text": str(_l("Text (%(language)s)")),
+                 "text": str(_l("Text (%(language)s)")), "sheets": sheets,
                  "instructions": str(_l(
-                     "One row per speaker contribution on the Comments sheet.\n"
-                     "Document and Clause: choose from the lists (see the Clauses sheet).\n"
+                     "One row per speaker contribution on the %(comments)s sheet.\n"
+                     "Document and Clause: choose from the lists (see the %(clauses)s "
+                     "sheet).\n"
+                     "Every column is text: clause numbers such as 1.10 or 2.2.1 stay as "
+                     "typed.\n"
                      "Speaker and Organisation may stay empty.\n"
                      "Category, Gender, Language and Channel: choose from the lists; empty "
-                     "means individual, not stated, the hearing's first language, oral.\n"
-                     "Upload the file on the hearing's page; every row is checked first and "
-                     "nothing is imported until all rows are correct. Uploading it again "
-                     "adds nothing twice."))}
+                     "means individual, not stated, %(language)s (the language of this kit), "
+                     "oral.\n"
+                     "This kit belongs to this hearing only. Upload it on the hearing's page; "
+                     "every row is checked first and nothing is imported until all rows are "
+                     "correct. Uploading it again adds nothing twice.",
+                     comments=sheets["comments"], clauses=sheets["clauses"],
+                     language=languages.name(lang)))}
         return build_kit(
-            KitHearing(hearing.id, hearing.city_name(lang), when,
+            KitHearing(hearing.id, hearing.city_name(lang), _when(hearing),
                        languages.pick(hearing.venue, lang)[0]),
-            documents, kit_vocabulary(lang), texts, text_languages)
+            documents, kit_vocabulary(lang), texts, text_languages, lang)

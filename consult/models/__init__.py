@@ -5,7 +5,7 @@ Code lists (channels, categories, statuses, ...) are in ``consult.core.vocab``.
 from ..db import Base
 from .accounts import User
 from .audit import AuditEvent
-from .comments import Comment, DuplicateGroup, Response, SubmissionClaim
+from .comments import ChapterAssignment, Comment, DuplicateGroup, Response, SubmissionClaim
 from .drafts import (
     Clause,
     ClauseLineage,
@@ -19,7 +19,8 @@ from .drafts import (
 from .hearings import Hearing, HearingFile, ImportBatch
 
 __all__ = [
-    "Base", "User", "AuditEvent", "Comment", "DuplicateGroup", "Response", "SubmissionClaim",
+    "Base", "User", "AuditEvent", "ChapterAssignment", "Comment", "DuplicateGroup", "Response",
+    "SubmissionClaim",
     "Clause", "ClauseLineage", "ClauseMatch", "Decision",
     "Consultation", "Document", "DocumentVersion", "Section", "Hearing", "HearingFile",
     "ImportBatch",

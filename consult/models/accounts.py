@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.time import utcnow
+from ..core.vocab import ROLES
 from ..db import Base
 
 
@@ -49,8 +50,10 @@ class User(UserMixin, Base):
         return check_password_hash(self.password_hash, password)
 
     def has_role(self, *roles: str) -> bool:
-        """Admins may do everything; others only what their role names."""
-        return self.role == "admin" or self.role in roles
+        """Admins may do everything; others what their role names or includes (a lead
+        drafter is also a drafter)."""
+        held = {self.role, *ROLES.attr(self.role, "includes", ())}
+        return self.role == "admin" or bool(held & set(roles))
 
     @property
     def label(self) -> str:

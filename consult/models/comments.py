@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.time import utcnow
@@ -77,6 +77,8 @@ class Comment(Base):
     # Where an imported comment came from (file hash and row), so re-imports add nothing.
     source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The drafter this comment is given to (over the assignment of its chapter).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -87,7 +89,8 @@ class Comment(Base):
     group: Mapped[DuplicateGroup | None] = relationship(back_populates="members")
     response: Mapped[Response | None] = relationship(
         back_populates="comment", foreign_keys="Response.comment_id", uselist=False)
-    entered_by: Mapped[User | None] = relationship()
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     @property
     def answer(self) -> Response | None:
@@ -113,12 +116,34 @@ class Response(Base):
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The review (synthesis.review): marked ready by its drafter, approved by a lead drafter.
+    # Any change of status, rationale or change makes it a draft again.
+    ready_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     comment: Mapped[Comment | None] = relationship(
         back_populates="response", foreign_keys=[comment_id])
     group: Mapped[DuplicateGroup | None] = relationship(
         back_populates="response", foreign_keys=[group_id])
-    responder: Mapped[User | None] = relationship()
+    responder: Mapped[User | None] = relationship(foreign_keys=[responder_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+
+class ChapterAssignment(Base):
+    """A chapter of a document (by its position in the current version) given to a
+    drafter: its comments are in their queue unless given to someone singly."""
+    __tablename__ = "chapter_assignment"
+    __table_args__ = (UniqueConstraint("document_id", "chapter_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    chapter_position: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class SubmissionClaim(Base):

@@ -40,6 +40,8 @@ class Consultation(Base):
     period_justification: Mapped[dict] = mapped_column(JSON, default=dict)
     # "pre": a comment is public once a moderator publishes it; "post": at once.
     moderation: Mapped[str] = mapped_column(String(8), default="pre")
+    # Whether a lead drafter approves each answer before the public sees it.
+    answer_approval: Mapped[bool] = mapped_column(default=True, server_default="1")
     results_published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from .. import audit
@@ -26,6 +26,7 @@ from ..models import (
     DocumentVersion,
     DuplicateGroup,
     Hearing,
+    Response,
     User,
 )
 from ..synthesis.answers import effective_status, joined
@@ -37,11 +38,14 @@ class PublishRefused(Exception):
     """Publishing was refused: ``unanswered`` lists (some of) the comments without answer;
     ``still_open`` says the period has not closed yet."""
 
-    def __init__(self, unanswered: list[Comment], total: int, still_open: bool = False):
-        super().__init__(f"{total} comments have no answer; still open: {still_open}")
+    def __init__(self, unanswered: list[Comment], total: int, still_open: bool = False,
+                 unapproved: int = 0):
+        super().__init__(f"{total} comments have no answer; still open: {still_open}; "
+                         f"{unapproved} answers not approved")
         self.unanswered = unanswered
         self.total = total
         self.still_open = still_open
+        self.unapproved = unapproved  # answers awaiting a lead drafter's approval
 
 
 
@@ -69,13 +73,27 @@ def publish(session: Session, consultation: Consultation, actor: User | None,
     now = now or utcnow()
     still_open = not consultation.closes_at or now < consultation.closes_at
     missing, total = unanswered(session, consultation)
-    if total or still_open:
-        raise PublishRefused(missing, total, still_open)
+    waiting = unapproved(session, consultation)
+    if total or still_open or waiting:
+        raise PublishRefused(missing, total, still_open, waiting)
     before = {"results_published_at": iso_local(consultation.results_published_at)}
     consultation.results_published_at = utcnow()
     session.flush()
     audit.record(session, actor, "results.publish", consultation, before,
                  {"results_published_at": iso_local(consultation.results_published_at)})
+
+
+def unapproved(session: Session, consultation: Consultation) -> int:
+    """Answers of the consultation not yet approved, when approval is required: the results
+    would show them as unanswered."""
+    if not consultation.answer_approval:
+        return 0
+    on = or_(Comment.id == Response.comment_id,
+             and_(Response.group_id.is_not(None), Comment.group_id == Response.group_id))
+    return session.scalar(
+        select(func.count(func.distinct(Response.id))).select_from(Response).join(Comment, on)
+        .where(Comment.consultation_id == consultation.id,
+               Response.approved_at.is_(None))) or 0
 
 
 def unpublish(session: Session, consultation: Consultation, actor: User | None) -> None:

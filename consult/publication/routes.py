@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from .. import db
 from ..accounts.auth import role_required
-from ..comments.public import public_form
+from ..comments.public import answer_public, public_form
 from ..core import consultation as lifecycle
 from ..core.paging import Page, page_number
 from ..core.spreadsheets import csv_chunks
@@ -87,8 +87,8 @@ def results_document(slug: str, cslug: str | None = None):
         abort(404)
     comments = publishing.comment_page(session, document, page.number)
     published = consultation.results_published_at
-    entries = [(public_form(c), c.answer, c.hearing, c.created_at > published)
-               for c in comments]
+    entries = [(public_form(c), c.answer if answer_public(c.answer, consultation) else None,
+                c.hearing, c.created_at > published) for c in comments]
     fates = revisions.fates(session, [c.clause_id for c in comments])
     groups = publishing.by_clause(entries, fates)
     return render_template(
@@ -98,7 +98,7 @@ def results_document(slug: str, cslug: str | None = None):
         group_sizes=publishing.group_sizes(session, comments),
         index=publishing.clause_index(session, document),
         current_keys=drafts_services.clause_keys(session, document.current_version_id),
-        changes=changes_for(session, document) if page.number == 1 else [])
+        changes=changes_for(session, document, public=True) if page.number == 1 else [])
 
 
 @bp.get("/results/synthesis.csv")
@@ -140,6 +140,9 @@ def publish():
             if refusal.total:
                 flash(_("Not published: %(n)d comments have no answer yet. They are listed "
                         "below.", n=refusal.total), "error")
+            if refusal.unapproved:
+                flash(_("Not published: %(n)d answers are not approved by a lead drafter "
+                        "yet (see Answers to review).", n=refusal.unapproved), "error")
         else:
             session.commit()
             flash(_("The results are published."), "success")
@@ -147,6 +150,7 @@ def publish():
     missing, total = publishing.unanswered(session, consultation)
     return render_template("publication/results_publish.html", consultation=consultation,
                            form=form, unanswered=missing, unanswered_total=total,
+                           unapproved=publishing.unapproved(session, consultation),
                            phase=lifecycle.phase(session, consultation))
 
 

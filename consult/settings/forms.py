@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
@@ -61,6 +69,8 @@ class ModerationForm(FlaskForm):
         ("post", _l("Post-moderation: a comment appears at once; moderators may hide it"))],
         validate_choice=False, validators=[Listed(
             message=_l("Choose pre-moderation or post-moderation."))])
+    answer_approval = BooleanField(
+        _l("A lead drafter approves each answer before the public reads it"))
 
 
 class AnnounceForm(FlaskForm):

@@ -51,6 +51,7 @@ def _forms(consultation: Consultation) -> dict:
         period.closes.data = _local_input(consultation.closes_at)
         fill_localized(period, "justification", consultation.period_justification)
         moderation.moderation.data = consultation.moderation
+        moderation.answer_approval.data = consultation.answer_approval
         if consultation.decision is not None:
             _fill_decision(decision, consultation.decision)
     return {"notice_form": notice, "period_form": period, "moderation_form": moderation,
@@ -143,6 +144,7 @@ def moderation():
     if not form.validate_on_submit():
         return _page(item, all_forms, 400)
     lifecycle.set_moderation(db.session(), item, form.moderation.data, current_user)
+    lifecycle.set_answer_approval(db.session(), item, form.answer_approval.data, current_user)
     db.session().commit()
     flash(_("The moderation mode was saved."), "success")
     return _back(item, "#moderation")

@@ -72,7 +72,8 @@ def snapshot(response: Response | None) -> dict | None:
         return None
     return {"status": response.status, "rationale": response.rationale,
             "change": response.change, "language": response.language,
-            "revision": response.revision,
+            "revision": response.revision, "ready": response.ready_at is not None,
+            "approved": response.approved_at is not None,
             "comment_id": response.comment_id, "group_id": response.group_id,
             "responder_id": response.responder_id}
 
@@ -231,7 +232,7 @@ def stored_response(session: Session, comment: Comment) -> Response | None:
 
 def save_answer(session: Session, comment: Comment, status: str, rationale: str, change: str,
                 actor: User | None, base_revision: int | None, *,
-                language: str | None = None) -> Response:
+                language: str | None = None, ready: bool = False) -> Response:
     """Create or update the answer that applies to ``comment`` and return it.
 
     The answer is the group's when the comment is in a duplicate group, else its own.
@@ -242,8 +243,9 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
     both pass it. Bad values raise AnswerInvalid (``validate_answer``, with the clause
     keys of the comment's document). ``language``: of rationale and change, stored with
     them (None: not said; a new answer is then shown in the comment's language, an
-    existing one keeps its language). Audits ``response.save``,
-    bumps the document. Flushes, does not commit.
+    existing one keeps its language). ``ready``: its drafter marks it ready for a lead
+    drafter's review; a change of status, rationale or change takes away an approval
+    (``review``). Audits ``response.save``, bumps the document. Flushes, does not commit.
     """
     if decided_documents(session, [comment.document_id]):
         raise AnswerInvalid({"status": FINAL()})
@@ -258,7 +260,7 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
     if current is None:
         response = Response(status=status, rationale=rationale, change=change,
                             language=language or "", responder_id=responder_id, revision=1,
-                            created_at=now, updated_at=now)
+                            created_at=now, updated_at=now, ready_at=now if ready else None)
         try:
             # A savepoint: if another drafter created the answer meanwhile, the unique
             # constraint refuses ours and the outer transaction stays usable.
@@ -278,6 +280,11 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
         if base_revision is None or int(base_revision) != current.revision:
             raise AnswerConflict(current)
         before = snapshot(current)
+        changed = (status, rationale, change) != (current.status, current.rationale,
+                                                  current.change)
+        review = {"ready_at": (current.ready_at or now) if ready else None}
+        if changed:  # an edited answer is approved again before the public reads it
+            review |= {"approved_at": None, "approved_by_id": None}
         result = session.execute(
             update(Response)
             .where(Response.id == current.id, Response.revision == current.revision)
@@ -285,7 +292,7 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
                     # Not said: the language stays what it was.
                     language=current.language if language is None else language,
                     responder_id=responder_id, updated_at=now,
-                    revision=Response.revision + 1)
+                    revision=Response.revision + 1, **review)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise AnswerConflict(stored_response(session, comment))

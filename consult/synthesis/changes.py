@@ -25,8 +25,10 @@ class Pointer:
     status: str
 
 
-def changes_for(session: Session, document: Document) -> list[revisions.Change]:
-    """The document's changes, each with ``pointing`` filled (comments in id order)."""
+def changes_for(session: Session, document: Document, *,
+                public: bool = False) -> list[revisions.Change]:
+    """The document's changes, each with ``pointing`` filled (comments in id order).
+    ``public``: only answers the public may read (approved, where approval is asked)."""
     changes = revisions.changes(session, document)
     if not changes:
         return []
@@ -35,11 +37,14 @@ def changes_for(session: Session, document: Document) -> list[revisions.Change]:
         .where(DocumentVersion.document_id == document.id)))
     own, grp, status = effective_status()
     change_text = case((Comment.group_id.is_not(None), grp.change), else_=own.change)
-    rows = session.execute(
-        joined(select(Comment.id, status, change_text), own, grp)
-        .where(Comment.document_id == document.id, status.is_not(None),
-               change_text.is_not(None), change_text != "")
-        .order_by(Comment.id))
+    approved = case((Comment.group_id.is_not(None), grp.approved_at), else_=own.approved_at)
+    query = (joined(select(Comment.id, status, change_text), own, grp)
+             .where(Comment.document_id == document.id, status.is_not(None),
+                    change_text.is_not(None), change_text != "")
+             .order_by(Comment.id))
+    if public and document.consultation.answer_approval:
+        query = query.where(approved.is_not(None))
+    rows = session.execute(query)
     named: dict[str, list[Pointer]] = {}
     for comment_id, comment_status, text in rows:
         for key in referenced_keys(text, keys):

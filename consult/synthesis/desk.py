@@ -12,11 +12,20 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from ..core.paging import Page, record_id
 from ..core.vocab import CATEGORIES, CHANNELS, STATUSES
 from ..drafts import revisions
-from ..models import Clause, ClauseLineage, Comment, Document, DocumentVersion, Response
-from .answers import effective_status
+from ..models import (
+    Clause,
+    ClauseLineage,
+    Comment,
+    Document,
+    DocumentVersion,
+    Response,
+    User,
+)
+from . import review
+from .answers import effective_status, joined
 
 DESK_PER_PAGE = 50
-DESK_FILTERS = ("clause", "channel", "hearing", "category", "status", "unanswered")
+DESK_FILTERS = ("clause", "channel", "hearing", "category", "status", "unanswered", "mine")
 
 
 @dataclass
@@ -28,7 +37,7 @@ class DeskPage:
     fates: dict = field(default_factory=dict)  # clause id -> revisions.Fate
 
 
-def _desk_query(document: Document, filters: dict):
+def _desk_query(document: Document, filters: dict, user: User | None = None):
     """Comment ids of ``document`` matching ``filters`` (not yet in any order).
 
     The answers are joined only when a filter needs them: most pages count and list
@@ -43,6 +52,8 @@ def _desk_query(document: Document, filters: dict):
         query = query.where(Comment.clause_id.is_(None) if key == "-" else
                             Comment.clause_id.in_(select(ClauseLineage.clause_id).where(
                                 ClauseLineage.current_clause_id == current)))
+    if filters.get("mine") and user is not None:
+        query = query.where(review.mine(user))
     if filters.get("channel"):
         query = query.where(Comment.channel == filters["channel"])
     if filters.get("hearing"):
@@ -91,6 +102,19 @@ def document_counts(session: Session, document: Document) -> dict:
     return {"total": received, "answered": answered, "unanswered": received - answered}
 
 
+def next_in_queue(session: Session, comment: Comment, user: User) -> Comment | None:
+    """The next unanswered comment of ``user``'s queue in the same document (after this
+    one by id, then from the start); None when the queue is done."""
+    own, grp, status = effective_status()
+    base = (joined(select(Comment.id), own, grp)
+            .where(Comment.document_id == comment.document_id, Comment.id != comment.id,
+                   status.is_(None), review.mine(user)))
+    found = session.scalar(base.where(Comment.id > comment.id).order_by(Comment.id).limit(1))
+    if found is None:
+        found = session.scalar(base.order_by(Comment.id).limit(1))
+    return session.get(Comment, found) if found is not None else None
+
+
 def next_unanswered(session: Session, comment: Comment) -> Comment | None:
     """The next comment of the same document, by id, that has no answer yet.
 
@@ -131,11 +155,13 @@ def clean_filters(args) -> dict:
         filters["hearing"] = hearing
     if args.get("unanswered") in ("1", "on", "y", "true"):
         filters["unanswered"] = True
+    if args.get("mine") in ("1", "on", "y", "true"):
+        filters["mine"] = True
     return filters
 
 
 def desk_page(session: Session, document: Document, filters: dict, page: int = 1,
-              per_page: int = DESK_PER_PAGE) -> DeskPage:
+              per_page: int = DESK_PER_PAGE, user: User | None = None) -> DeskPage:
     """One page of the desk: the filtered comments in document order and the counts.
 
     A few queries whatever the page size (counts per clause, ids of the one or few
@@ -145,7 +171,7 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
     # Sorting every comment of the document into clause order to keep fifty is what
     # made large documents slow: count per clause instead (an index scan), find the
     # clauses the page falls on, and read only their ids, in id order.
-    query = _desk_query(document, filters)
+    query = _desk_query(document, filters, user)
     per_clause = dict(session.execute(
         query.with_only_columns(Comment.clause_id, func.count())
         .group_by(Comment.clause_id)).all())
@@ -165,7 +191,8 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
         if wanted <= 0:
             break
     comments = {c.id: c for c in session.scalars(
-        select(Comment).where(Comment.id.in_(ids)).options(selectinload(Comment.hearing)))}
+        select(Comment).where(Comment.id.in_(ids))
+        .options(selectinload(Comment.hearing), selectinload(Comment.assignee)))}
     own = {r.comment_id: r for r in session.scalars(
         select(Response).where(Response.comment_id.in_(ids)))} if ids else {}
     group_ids = {c.group_id for c in comments.values() if c.group_id is not None}

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
 from ..core.vocab import STATUSES
@@ -29,6 +29,21 @@ class AnswerForm(FlaskForm):
                            default=current_lang, validate_choice=False, validators=[Listed()])
     base_revision = HiddenField(validators=[
         Optional(), Regexp(r"^\d{1,9}$", message=_l("The form was damaged; open it again."))])
+    ready = BooleanField(_l("Ready for the lead drafter's review"))
+    save = SubmitField(_l("Save the answer"))
+    save_next = SubmitField(_l("Save and open the next unanswered comment"))
+
+
+class AssignForm(FlaskForm):
+    """Give a comment to a drafter (the choices are filled by the view)."""
+    drafter = SelectField(_l("Given to"), choices=[], validate_choice=False,
+                          validators=[Optional(), Regexp(r"^\d{0,9}$")])
+
+
+class ReturnForm(FlaskForm):
+    """Send an answer back to its drafter with a note."""
+    note = TextAreaField(_l("What should change"), validators=[
+        Length(max=2000, message=_l("At most %(max)d characters."))])
 
 
 class GroupActionForm(FlaskForm):

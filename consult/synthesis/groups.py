@@ -46,6 +46,9 @@ def _copy_answer(session: Session, source: Response, actor: User | None, *, comm
                                                       source.change)
     target.language = source.language
     target.responder_id = source.responder_id
+    # The same words, reviewed as they were: an approval goes with the text it approved.
+    target.ready_at, target.approved_at, target.approved_by_id = (
+        source.ready_at, source.approved_at, source.approved_by_id)
     target.updated_at = utcnow()
     target.revision = (target.revision or 0) + 1
     session.flush()

@@ -6,28 +6,33 @@ import tempfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..accounts.auth import role_required
-from ..core.paging import page_number, record_id
+from ..core.paging import Page, page_number, record_id
 from ..core.uploads import UploadError, install_view_limits, larger_uploads
+from ..drafts import revisions
 from ..drafts import services as drafts_services
 from ..hearings.records import hearings as consultation_hearings
 from ..i18n import current_lang
-from ..models import Comment, Consultation, DuplicateGroup
+from ..models import Comment, Consultation, DuplicateGroup, Response, User
 from ..security import safe_next
 from ..views import staff_consultation
-from . import answers, suggestions
+from . import answers, review, suggestions
 from . import desk as desk_service
+from . import docx as word
 from . import groups as grouping
-from .excel_answers import apply_answers
-from .forms import AnswerForm, AnswersUploadForm, GroupActionForm
-from .workbook import export_workbook
+from .excel_answers import MAX_CHOICES, apply_answers, resolve_conflicts
+from .forms import AnswerForm, AnswersUploadForm, AssignForm, GroupActionForm, ReturnForm
+from .workbook import change_rule, export_workbook, exporter_name, rationale_rule
 
 bp = Blueprint("synthesis", __name__, url_prefix="/<lang>")
+REVIEW_PER_PAGE = 50
 # ---------------------------------------------------------------- drafting desk and groups
 
 
@@ -60,13 +65,17 @@ def desk():
         return render_template("synthesis/desk.html", documents=[], document=None)
     filters = desk_service.clean_filters(request.args)
     page = page_number(request.args.get("page")) or 1
-    result = desk_service.desk_page(session, document, filters, page)
+    user = current_user._get_current_object()
+    result = desk_service.desk_page(session, document, filters, page, user=user)
     version = document.current_version
     hearings = consultation_hearings(session, consultation) if consultation else []
     query = {k: ("1" if v is True else v) for k, v in filters.items()}
     return render_template("synthesis/desk.html", documents=documents, document=document,
                    version=version, filters=filters, query=query, result=result,
-                   hearings=hearings)
+                   hearings=hearings, consultation=consultation,
+                   chapters=review.chapters(session, document),
+                   queue=review.queue_counts(session, user, [d.id for d in documents]),
+                   approval=review.approval_required(consultation))
 
 
 def _comment_or_404(session, comment_id: int):
@@ -92,12 +101,13 @@ def answer(comment_id: int):
                 current.status, current.rationale, current.change)
             form.language.data = current.language or form.language.data
             form.base_revision.data = str(current.revision)
+            form.ready.data = current.ready_at is not None
     elif form.validate_on_submit():
         base = int(form.base_revision.data) if form.base_revision.data else None
         try:
             answers.save_answer(session, comment, form.status.data, form.rationale.data,
                                   form.change.data, current_user, base,
-                                  language=form.language.data)
+                                  language=form.language.data, ready=form.ready.data)
         except answers.AnswerInvalid as invalid:
             session.rollback()
             for name, message in invalid.messages.items():
@@ -112,18 +122,187 @@ def answer(comment_id: int):
         else:
             session.commit()
             flash(_("Answer saved."), "success")
+            if form.save_next.data:
+                following = _next_for(session, comment)
+                if following is None:
+                    flash(_("Every comment here has an answer."), "success")
+                    return redirect(url_for("synthesis.desk", doc=comment.document.slug))
+                return redirect(url_for("synthesis.answer", comment_id=following.id))
             return redirect(url_for("synthesis.answer", comment_id=comment.id))
         current = answers.stored_response(session, comment)
     else:
         status_code = 400
     group_size = (session.scalar(select(func.count()).where(
         Comment.group_id == comment.group_id)) if comment.group_id else 0)
-    next_unanswered = desk_service.next_unanswered(session, comment)
     return render_template("synthesis/desk_answer.html", comment=comment, form=form,
                    current=current, conflict=conflict, group_size=group_size,
                    history=answers.answer_history(session, comment),
-                   next_unanswered=next_unanswered, split_form=GroupActionForm(),
-                   version=comment.document.current_version), status_code
+                   next_unanswered=_next_for(session, comment), split_form=GroupActionForm(),
+                   version=comment.document.current_version,
+                   fate=revisions.fates(session, [comment.clause_id]).get(comment.clause_id),
+                   state=review.review_state(current), note=review.last_note(session, current),
+                   approval=review.approval_required(comment.document.consultation),
+                   assign_form=_assign_form(session, comment), return_form=ReturnForm(),
+                   approve_form=GroupActionForm()), status_code
+
+
+def _next_for(session, comment):
+    """Where "save and next" goes: the drafter's queue when they have one, else the next
+    unanswered comment of the document."""
+    user = current_user._get_current_object()
+    if review.queue_counts(session, user, [comment.document_id]):
+        return desk_service.next_in_queue(session, comment, user)
+    return desk_service.next_unanswered(session, comment)
+
+
+def _assign_form(session, comment):
+    form = AssignForm(prefix="assign")
+    form.drafter.choices = [("", _("(its chapter's drafter)"))] + [
+        (str(user.id), user.label) for user in review.drafters(session)]
+    if not form.is_submitted():
+        form.drafter.data = str(comment.assignee_id or "")
+    return form
+
+
+@bp.post("/desk/comments/<int:comment_id>/assign")
+@role_required("lead")
+def assign(comment_id: int):
+    """Give one comment to a drafter (a lead drafter or an administrator)."""
+    session = db.session()
+    comment = _comment_or_404(session, comment_id)
+    form = _assign_form(session, comment)
+    if form.validate_on_submit():
+        drafter = session.get(User, int(form.drafter.data)) if form.drafter.data else None
+        try:
+            review.assign_comment(session, comment, drafter, current_user)
+        except review.ReviewRefused as refusal:
+            session.rollback()
+            flash(str(refusal), "error")
+        else:
+            session.commit()
+            flash(_("The comment was given to %(who)s.", who=drafter.label) if drafter else
+                  _("The comment goes with its chapter again."), "success")
+    return redirect(url_for("synthesis.answer", comment_id=comment.id))
+
+
+@bp.post("/desk/comments/<int:comment_id>/approve")
+@role_required("lead")
+def approve(comment_id: int):
+    """Approve the answer of one comment (a lead drafter)."""
+    session = db.session()
+    comment = _comment_or_404(session, comment_id)
+    response = answers.stored_response(session, comment)
+    if GroupActionForm().validate_on_submit() and response is not None:
+        try:
+            review.approve(session, [response], current_user)
+        except review.ReviewRefused as refusal:
+            session.rollback()
+            flash(str(refusal), "error")
+        else:
+            session.commit()
+            flash(_("The answer is approved: the public can read it."), "success")
+    return redirect(url_for("synthesis.answer", comment_id=comment.id))
+
+
+@bp.post("/desk/comments/<int:comment_id>/return")
+@role_required("lead")
+def send_back(comment_id: int):
+    """Send an answer back to its drafter with a note."""
+    session = db.session()
+    comment = _comment_or_404(session, comment_id)
+    response = answers.stored_response(session, comment)
+    form = ReturnForm()
+    if form.validate_on_submit() and response is not None:
+        try:
+            review.send_back(session, response, current_user, form.note.data)
+        except review.ReviewRefused as refusal:
+            session.rollback()
+            flash(str(refusal), "error")
+        else:
+            session.commit()
+            flash(_("The answer was sent back to its drafter with your note."), "success")
+    return redirect(url_for("synthesis.answer", comment_id=comment.id))
+
+
+@bp.route("/desk/review", methods=["GET", "POST"])
+@role_required("lead")
+def review_page():
+    """Answers marked ready for review (or all not approved yet, ``?all=1``); approve
+    the chosen ones at once."""
+    session = db.session()
+    consultation = staff_consultation()
+    form = GroupActionForm()
+    if form.validate_on_submit():
+        ids = [record_id(raw) for raw in request.form.getlist("response")]
+        chosen = list(session.scalars(select(Response).where(
+            Response.id.in_([i for i in ids if i is not None] or [0]))))
+        try:
+            count = review.approve(session, chosen, current_user)
+        except review.ReviewRefused as refusal:
+            session.rollback()
+            flash(str(refusal), "error")
+        else:
+            session.commit()
+            flash(ngettext("%(num)d answer approved.", "%(num)d answers approved.", count),
+                  "success")
+        return redirect(url_for("synthesis.review_page", consultation=consultation.slug))
+    every = request.args.get("all") == "1"
+    number = page_number(request.args.get("page"))
+    if number is None:
+        abort(404)
+    items, total = review.awaiting_review(session, consultation, ready_only=not every,
+                                          limit=REVIEW_PER_PAGE,
+                                          offset=(number - 1) * REVIEW_PER_PAGE)
+    return render_template("synthesis/review.html", consultation=consultation, items=items,
+                           total=total, every=every, form=form,
+                           page=Page(number, REVIEW_PER_PAGE, total),
+                           approval=review.approval_required(consultation))
+
+
+@bp.route("/desk/assignments", methods=["GET", "POST"])
+@role_required("lead")
+def assignments():
+    """Give each chapter of a document to a drafter."""
+    session = db.session()
+    consultation, documents, document = _desk_documents(session)
+    if document is None:
+        abort(404)
+    people = review.drafters(session)
+    if request.method == "POST":
+        if not GroupActionForm().validate_on_submit():
+            abort(400)
+        by_id = {str(user.id): user for user in people}
+        try:
+            for chapter in review.chapters(session, document):
+                if chapter.position is None:
+                    continue
+                chosen = request.form.get(f"chapter-{chapter.position}", "")
+                if chosen and chosen not in by_id:
+                    raise review.ReviewRefused(_("Comments can only be given to an active "
+                                                 "drafter."))
+                review.assign_chapter(session, document, chapter.position,
+                                      by_id.get(chosen), current_user)
+        except review.ReviewRefused as refusal:
+            session.rollback()
+            flash(str(refusal), "error")
+        else:
+            session.commit()
+            flash(_("The chapters were given out."), "success")
+        return redirect(url_for("synthesis.assignments", doc=document.slug))
+    return render_template("synthesis/assignments.html", documents=documents,
+                           document=document, chapters=review.chapters(session, document),
+                           people=people, form=GroupActionForm())
+
+
+@bp.get("/synthesis/")
+@role_required("drafter")
+def files():
+    """Every file of the synthesis in one place: the workbook per document, language and
+    variant, the Word comparison table, and the upload of answers typed in Excel."""
+    session = db.session()
+    consultation = staff_consultation()
+    return render_template("synthesis/files.html", consultation=consultation,
+                           documents=drafts_services.documents(session, consultation))
 
 
 @bp.get("/desk/groups/")
@@ -241,17 +420,15 @@ def group_merge():
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # The answers upload takes a whole workbook back (ANSWERS_MAX_BYTES); other views keep
 # the small app-wide MAX_CONTENT_LENGTH.
 bp.record_once(lambda state: install_view_limits(state.app))
 
 
-@bp.get("/synthesis.xlsx")
-@role_required("drafter")
-def export():
-    """The synthesis workbook of a consultation (``?consultation=``) or of one of its
-    documents (``?document=``), streamed to a temporary file and sent (``?public=1``)."""
-    session = db.session()
+def _export_scope(session):
+    """The consultation (``?consultation=``) and optionally one of its documents
+    (``?document=``) an export is asked for."""
     slug = request.args.get("document") or None
     document = drafts_services.document_by_slug(session, slug) if slug else None
     if slug is not None and document is None:
@@ -260,11 +437,37 @@ def export():
         "consultation" not in request.args else staff_consultation()
     if document is not None and document.consultation_id != consultation.id:
         abort(404)
+    return consultation, slug
+
+
+@bp.get("/synthesis.docx")
+@role_required("drafter")
+def export_docx():
+    """The Word comparison table ("справка") of a consultation or of one of its documents,
+    in the page's language, public form only."""
+    session = db.session()
+    consultation, slug = _export_scope(session)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
+    word.export_docx(session, out, lang=current_lang(), consultation=consultation,
+                     document_slug=slug)
+    out.seek(0)
+    return send_file(out, mimetype=DOCX, as_attachment=True,
+                     download_name=f"comparison-{slug or 'all'}-{current_lang()}.docx")
+
+
+@bp.get("/synthesis.xlsx")
+@role_required("drafter")
+def export():
+    """The synthesis workbook of a consultation (``?consultation=``) or of one of its
+    documents (``?document=``), streamed to a temporary file and sent (``?public=1``)."""
+    session = db.session()
+    consultation, slug = _export_scope(session)
     public = request.args.get("public", "") in ("1", "true", "yes")
     # Spooled: small workbooks stay in memory, big ones go to disk, memory stays flat.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
     export_workbook(session, out, lang=current_lang(), public=public,
-                    consultation=consultation, document_slug=slug)
+                    consultation=consultation, document_slug=slug,
+                    exported_by=exporter_name(current_user, current_lang()))
     out.seek(0)
     name = f"synthesis-{slug or 'all'}-{current_lang()}{'-public' if public else ''}.xlsx"
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name)
@@ -289,4 +492,39 @@ def upload_answers():
             form.file.errors.append(str(exc))
         else:
             session.commit() if outcome.ok else session.rollback()
-    return render_template("synthesis/workbook_answers.html", form=form, outcome=outcome)
+    return _answers_page(form, outcome)
+
+
+class ConflictChoiceForm(FlaskForm):
+    """The choices among an upload's conflicts arrive as ``choice-N`` fields ("keep:" or
+    "mine:" and the conflict's signed token); the form carries the CSRF token."""
+
+
+def _answers_page(form, outcome):
+    return render_template("synthesis/workbook_answers.html", form=form, outcome=outcome,
+                           choice_form=ConflictChoiceForm(formdata=None),
+                           max_choices=MAX_CHOICES,
+                           rationale_rule=rationale_rule(answers.min_rationale_chars()),
+                           change_rule=change_rule())
+
+
+@bp.post("/synthesis/answers/conflicts")
+@larger_uploads("ANSWERS_MAX_BYTES")
+@role_required("drafter")
+def resolve_answers():
+    """The drafter's choice for each conflict of an upload: keep the site's answer, or
+    apply the file's (checked again: rules, revision, audit)."""
+    session = db.session()
+    if not ConflictChoiceForm().validate_on_submit():
+        abort(400)
+    choices = [tuple(value.partition(":")[::2]) for name, value in request.form.items()
+               if name.startswith("choice-")]
+    try:
+        outcome = resolve_conflicts(session, [c for c in choices if c[0] in ("keep", "mine")],
+                                    current_user._get_current_object())
+    except UploadError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("synthesis.upload_answers"))
+    session.commit() if outcome.ok else session.rollback()
+    return _answers_page(AnswersUploadForm(formdata=None), outcome)

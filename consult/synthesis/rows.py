@@ -95,6 +95,10 @@ class Meta:
     clause: str = ""
     hidden_reason: str = ""
     moderation_note: str = ""
+    # The answer applying to the row (its group's when grouped) and its revision: the
+    # workbook carries them, so an upload can tell what changed since the export.
+    answer_id: int | None = None
+    answer_revision: int | None = None
 
 
 def hearing_label(hearing: Hearing, lang: str) -> str:
@@ -195,6 +199,8 @@ class _Context:
         self.users = {u.id: (u.name, u.role) for u in session.scalars(select(User))}
         consultation = session.get(Consultation, consultation_id)
         self.responding_body = policy.responding_body(consultation, lang)
+        # Whether answers need a lead drafter's approval before the public reads them.
+        self.approval = consultation is not None and consultation.answer_approval
 
 
 def _stream_query(ctx: _Context):
@@ -209,7 +215,8 @@ def _stream_query(ctx: _Context):
                Comment.group_id,
                own.status, own.rationale, own.change, own.responder_id, own.updated_at,
                shared.status, shared.rationale, shared.change, shared.responder_id,
-               shared.updated_at)
+               shared.updated_at, own.approved_at, shared.approved_at,
+               own.id, own.revision, shared.id, shared.revision)
         .outerjoin(own, own.comment_id == Comment.id)
         .outerjoin(shared, (shared.group_id == Comment.group_id)
                    & Comment.group_id.is_not(None))
@@ -226,9 +233,16 @@ def _public_text(rec, labels: _Labels) -> str:
 
 
 def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
-    # Columns 20-24 are the comment's own answer, 25-29 its group's; the group's wins.
+    # Columns 20-24 are the comment's own answer, 25-29 its group's (the group's wins), 30-31
+    # their approvals.
     grouped = rec.group_id is not None
     status, rationale, change, responder_id, responded_at = rec[25:30] if grouped else rec[20:25]
+    # 32-35: the ids and revisions of both answers (the workbook carries the one applying).
+    answer_id, answer_revision = rec[34:36] if grouped else rec[32:34]
+    if public and ctx.approval and status is not None and \
+            (rec[31] if grouped else rec[30]) is None:
+        # Not yet approved by a lead drafter: the public reads it as not answered yet.
+        status = rationale = change = responder_id = responded_at = None
     clause_name, excerpt, chapter = ctx.clauses.get(rec.clause_id, (labels.whole, "", ""))
     if rec.clause_id is None and rec.clause_key:
         clause_name = clause_label(rec.clause_key)
@@ -272,5 +286,6 @@ def _build(rec, number: int, ctx: _Context, labels: _Labels, public: bool):
                 category=rec.category, gender=rec.gender, status=status or "",
                 hearing_id=rec.hearing_id, chapter=chapter or labels.whole,
                 clause=clause_name, hidden_reason=rec.hidden_reason,
-                moderation_note="" if public else rec.moderation_note)
+                moderation_note="" if public else rec.moderation_note,
+                answer_id=answer_id, answer_revision=answer_revision)
     return row, meta

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from ...comments.public import public_form
+from ...comments.public import answer_public, public_form
 from ...drafts.revisions import Fate
 from ...models import Clause, Comment, Document, DocumentVersion, Hearing, Section
 
@@ -62,7 +62,7 @@ def version(document: Document, item: DocumentVersion) -> dict:
 
 def answer(comment: Comment) -> dict | None:
     response = comment.answer
-    if response is None:
+    if not answer_public(response, comment.document.consultation):
         return None
     return {"status": response.status, "rationale": response.rationale,
             "change": response.change, "updated_at": when(response.updated_at)}
