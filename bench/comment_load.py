@@ -13,29 +13,32 @@ Target: at least 150 comments/s, p99 under 250 ms, nothing lost.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving import free_port, start_gunicorn, wait_until_up  # noqa: E402
+from serving import (  # noqa: E402
+    Browser,
+    comment_form,
+    form_token,
+    free_port,
+    percentile,
+    receipt_code,
+    start_gunicorn,
+    wait_until_up,
+)
 
 TARGET_RATE, TARGET_P99_MS = 150.0, 250.0
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-RECEIPT = re.compile(r"/receipts/([A-Za-z0-9_-]+)/$")
 
 
 def prepare(database_url: str) -> list[str]:
@@ -96,33 +99,6 @@ def start_redis() -> tuple[subprocess.Popen | None, str]:
     return None, "memory://"
 
 
-class Browser:
-    """A fresh browser visit: one keep-alive connection and its own session cookie.
-
-    Like a real browser it fetches the page and posts the form over the same connection,
-    and does not follow the redirect: the receipt address is in Location.
-    """
-
-    def __init__(self, port: int, ident: int):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"User-Agent": f"comment-load/{ident}"}
-
-    def request(self, method: str, path: str, body: bytes | None = None):
-        headers = dict(self.headers)
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.headers["Cookie"] = cookie.split(";", 1)[0]
-        return response, data
-
-    def close(self):
-        self.connection.close()
-
-
 def citizen(port: int, paths: list[str], jobs: list[int], lock: threading.Lock,
             latencies: list[float], receipts: list[str], failures: list[str], ident: int,
             visit_every: int):
@@ -140,25 +116,22 @@ def citizen(port: int, paths: list[str], jobs: list[int], lock: threading.Lock,
             if done % visit_every == 0:
                 if browser is not None:
                     browser.close()
-                browser = Browser(port, ident * 100_000 + done)
+                browser = Browser(port, f"comment-load/{ident * 100_000 + done}")
                 _, page = browser.request("GET", path)
-                token = TOKEN.search(page.decode()).group(1)
+                token = form_token(page)
             done += 1
-            data = urllib.parse.urlencode({
-                "csrf_token": token, "body": f"Load test comment {n} from client {ident}.\n"
-                "Токойлорду коргоо керек.", "author_name": f"Citizen {n}", "organisation": "",
-                "category": "individual", "region": "naryn", "gender": "", "email": "",
-                "consent": "anonymous", "website": ""}).encode()
+            form = comment_form(token, f"Load test comment {n} from client {ident}.\n"
+                                "Токойлорду коргоо керек.", f"Citizen {n}")
             started = time.perf_counter()
-            answer, _ = browser.request("POST", path, data)
+            answer, _ = browser.request("POST", path, form)
             elapsed = time.perf_counter() - started
-            location = answer.getheader("Location", "")
-            if answer.status != 302 or not RECEIPT.search(location):
+            code = receipt_code(answer)
+            if code is None:
                 failures.append(f"{n}: HTTP {answer.status}")
                 continue
             with lock:
                 latencies.append(elapsed)
-                receipts.append(RECEIPT.search(location).group(1))
+                receipts.append(code)
         except Exception as error:  # a lost comment is reported, not hidden
             failures.append(f"{n}: {error!r}")
             browser = None
@@ -178,11 +151,6 @@ def worker_cpu_seconds(master_pid: int) -> float:
     except OSError:
         return float("nan")
     return total
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
-        else (values[0] if values else float("nan"))
 
 
 def main() -> int:

@@ -1,14 +1,23 @@
-"""What the HTTP benchmarks share: a free port, gunicorn serving wsgi:app, waiting for it."""
+"""What the HTTP benchmarks (and the soak tests in tests/soak/) share: a free port,
+gunicorn serving wsgi:app, waiting for it, and a browser that reads pages and sends their
+forms."""
 from __future__ import annotations
 
 import http.client
+import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The form token field, whatever the order of its attributes (WTForms' or a template's).
+TOKEN_FIELD = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
+VALUE = re.compile(r'\bvalue="([^"]+)"')
+RECEIPT = re.compile(r"/receipts/([A-Za-z0-9_-]+)/$")
 
 
 def free_port() -> int:
@@ -23,6 +32,13 @@ def start_gunicorn(port: int, workers: int, env: dict, *options: str) -> subproc
     return subprocess.Popen(
         [str(gunicorn), "--workers", str(workers), *options, "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The ``q``-th percentile of ``values`` (nan for none)."""
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def fetch(port: int, path: str) -> bytes:
@@ -50,3 +66,65 @@ def wait_until_up(port: int, path: str, server: subprocess.Popen, seconds: float
         except OSError:  # not listening yet, or still starting
             time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer within {seconds:.0f} s")
+
+
+class Browser:
+    """A fresh browser visit: one keep-alive connection and its own cookies.
+
+    Like a real browser it fetches a page and posts its form over the same connection, and
+    does not follow redirects: the receipt address is in Location.
+    """
+
+    def __init__(self, port: int, user_agent: str, timeout: float = 30):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.headers = {"User-Agent": user_agent}
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None,
+                headers: dict | None = None) -> tuple[http.client.HTTPResponse, bytes]:
+        """Send one request (``form``: posted urlencoded); the response and its body."""
+        sent = dict(self.headers, **(headers or {}))
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=sent)
+        response = self.connection.getresponse()
+        data = response.read()
+        self._keep_cookies(response)
+        return response, data
+
+    def _keep_cookies(self, response: http.client.HTTPResponse) -> None:
+        for header in response.headers.get_all("Set-Cookie") or ():
+            name, _, value = header.split(";", 1)[0].partition("=")
+            if value:
+                self.cookies[name.strip()] = value
+            else:  # the server cleared it
+                self.cookies.pop(name.strip(), None)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def form_token(page: bytes) -> str:
+    """The CSRF token of the (first) form on ``page``."""
+    field = TOKEN_FIELD.search(page.decode())
+    value = VALUE.search(field.group()) if field else None
+    if value is None:
+        raise ValueError("the page has no form token")
+    return value.group(1)
+
+
+def comment_form(token: str, body: str, author: str) -> dict:
+    """The comment form as a citizen fills it in (anonymous publication, no e-mail)."""
+    return {"csrf_token": token, "body": body, "author_name": author, "organisation": "",
+            "category": "individual", "region": "naryn", "gender": "", "email": "",
+            "consent": "anonymous", "website": ""}
+
+
+def receipt_code(response: http.client.HTTPResponse) -> str | None:
+    """The receipt code a comment POST redirected to, or None (no receipt given)."""
+    found = RECEIPT.search(response.getheader("Location", "") or "")
+    return found.group(1) if response.status == 302 and found else None

@@ -8,7 +8,7 @@ def create_app(config=None) -> Flask:
     """Build the application; ``config`` (a mapping) overrides the environment."""
     # Imported here, not at the top: every module of consult imports this package first,
     # so the web and command-line layer imported at the top would be an import cycle.
-    from . import cli, db, i18n, ratelimit, security
+    from . import cli, db, delivery, i18n, ratelimit, security
     from . import config as settings
     from .accounts import auth
     from .accounts.navigation import STAFF_LINKS
@@ -20,6 +20,7 @@ def create_app(config=None) -> Flask:
     from .extensions import csrf, login_manager
     from .hearings.routes import bp as hearings_bp
     from .intake.routes import bp as intake_bp
+    from .mail.routes import bp as mail_bp
     from .publication.api.routes import bp as api_bp
     from .publication.routes import bp as publication_bp
     from .settings.routes import bp as settings_bp
@@ -38,10 +39,11 @@ def create_app(config=None) -> Flask:
     login_manager.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    delivery.init_app(app)
     cli.init_app(app)
     app.jinja_env.globals.update(STAFF_LINKS=STAFF_LINKS, withheld_label=withheld_label,
                                  staff_phase=staff_phase)
     for bp in (drafts_bp, hearings_bp, intake_bp, comments_bp, synthesis_bp, publication_bp,
-               settings_bp, accounts_bp, api_bp):
+               settings_bp, accounts_bp, api_bp, mail_bp):
         app.register_blueprint(bp)
     return app

@@ -13,16 +13,19 @@ Two mechanisms, both in this module:
    lock: gunicorn's threaded workers share them), so that ``clear_all()`` empties every
    one in one call (tests do).
 
-``PageCache`` keeps whole anonymous pages, cut where the visitor's CSRF token goes.
+``PageCache`` keeps whole anonymous pages, cut where the visitor's CSRF token goes, with a
+digest of what they show: ``page_validator()`` gives the ETag of the page a request is
+answered with (``consult.delivery`` answers ``304 Not Modified`` with it).
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Hashable
 from itertools import chain
 
 from cachetools import LRUCache
-from flask import Response, request, session
+from flask import Response, current_app, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, inspect, select, update
@@ -159,7 +162,8 @@ class PageCache:
     """
 
     def __init__(self, name: str, size: int):
-        # Kept encoded and cut at the CSRF token: serving a hit is joining three strings.
+        # Kept encoded and cut at the CSRF token, with a digest of the rest (the page's
+        # validator): serving a hit is joining three strings.
         self._pages = lru(name, size)
 
     def get(self, key: tuple) -> Response | None:
@@ -167,14 +171,41 @@ class PageCache:
         page = self._pages.get(key)
         if page is None:
             return None
-        head, tail = page
+        head, tail, digest = page
         body = head if tail is None else b"".join((head, generate_csrf().encode(), tail))
+        _answering_with(digest, holds_token=tail is not None)
         return Response(body, content_type="text/html; charset=utf-8")
 
     def put(self, key: tuple, html: str) -> None:
         """Keep a page rendered for this request, cut where its CSRF token stands."""
         head, token, tail = html.partition(generate_csrf())
-        self._pages.set(key, (head.encode(), tail.encode()) if token else (html.encode(), None))
+        head_bytes, tail_bytes = (head.encode(), tail.encode()) if token else (html.encode(), None)
+        # What the page shows, apart from the token: its ETag follows the page itself
+        # (revision, language, template, code), whichever worker rendered it.
+        digest = hashlib.blake2b(head_bytes + b"\0" + (tail_bytes or b""),
+                                 digest_size=16).hexdigest()
+        self._pages.set(key, (head_bytes, tail_bytes, digest))
+        _answering_with(digest, holds_token=bool(token))
+
+
+_VALIDATOR = "consult.page_validator"
+
+
+def _answering_with(digest: str, holds_token: bool) -> None:
+    """Note the validator of the cached page this request answers with."""
+    if holds_token:
+        # The page holds a CSRF token signed from this session's secret (flask-wtf keeps it
+        # under the token's field name): a copy the browser kept is current only while its
+        # session keeps that secret, so a lost session is never answered "not modified".
+        secret = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
+        digest = hashlib.blake2b(f"{digest}:{secret}".encode(), digest_size=16).hexdigest()
+    # Kept with the request, not in ``g``: an application context may outlive a request.
+    request.environ[_VALIDATOR] = digest
+
+
+def page_validator() -> str | None:
+    """The validator (for an ETag) of the cached page this request answers with, if any."""
+    return request.environ.get(_VALIDATOR)
 
 
 def cacheable() -> bool:

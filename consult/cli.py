@@ -28,6 +28,7 @@ from .drafts.load import import_paths
 from .hearings.schedule import load_schedule
 from .i18n import cli_language
 from .intake.commands import import_hearing
+from .mail.commands import send_mail
 from .synthesis.commands import export_synthesis
 
 
@@ -39,7 +40,7 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     for item in (db_group, import_drafts, publish_version, set_period, announce, create_user,
-                 load_hearings, import_hearing, demo, export_synthesis,
+                 load_hearings, import_hearing, demo, export_synthesis, send_mail,
                  translations.translations_group):
         app.cli.add_command(item)
 
@@ -203,16 +204,25 @@ def load_hearings(path):
 @click.option("--no-serve", is_flag=True, help="prepare the database and stop")
 @click.option("--database", "path", type=click.Path(dir_okay=False, path_type=Path),
               default=ROOT / "instance" / "demo.sqlite3", show_default=True,
-              help="the SQLite file to create (an existing one is replaced)")
+              help="the SQLite file to create (an existing one is replaced, unless a demo "
+                   "is running on it)")
 def demo(port, no_serve, path):
-    """Fresh SQLite database with the drafts, hearings and demo users; then serve it."""
-    app = demonstration.make_app(path, port)
-    accounts = demonstration.prepare(app, passwords={role: secrets.token_urlsafe(9)
-                                                     for role in ROLES})
-    click.echo(f"demo database: {path}")
-    for email, role, password in accounts:
-        click.echo(f"  {role:<10} {email:<28} password: {password}")
-    if no_serve:
-        return
-    click.echo(f"open http://127.0.0.1:{port}/  (Ctrl+C stops the demo)")
-    demonstration.serve(app, port)
+    """Fresh SQLite database holding a consultation in mid-course (drafts, hearings held and
+    planned, comments from every channel, answers, demo users); then serve it. Refused
+    while another demo runs on the same database or port."""
+    try:
+        with demonstration.demo_lock(path):
+            if not no_serve:
+                demonstration.check_port(port)
+            app = demonstration.make_app(path, port)
+            accounts = demonstration.prepare(app, passwords={
+                role: secrets.token_urlsafe(9) for role in ROLES})
+            click.echo(f"demo database: {path}")
+            for email, role, password in accounts:
+                click.echo(f"  {role:<10} {email:<28} password: {password}")
+            if no_serve:
+                return
+            click.echo(f"open http://127.0.0.1:{port}/  (Ctrl+C stops the demo)")
+            demonstration.serve(app, port)
+    except demonstration.DemoRefused as refusal:
+        raise click.ClickException(f"refused: {refusal}") from None

@@ -41,7 +41,20 @@ def load(instance_path: str, overrides=None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute;60 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "RECEIPT_RATE_LIMIT": env.get("RECEIPT_RATE_LIMIT", "10 per minute;60 per hour"),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        # E-mail to commenters (consult.mail): queued only while MAIL_SERVER is set, sent by
+        # `consult send-mail`. MAIL_USE_TLS: STARTTLS; MAIL_USE_SSL: TLS from the start.
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") == "1",
+        "MAIL_FROM": env.get("MAIL_FROM", ""),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "30")),
+        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "10")),
+        "MAIL_RETRY_SECONDS": int(env.get("MAIL_RETRY_SECONDS", "60")),
         # Aarhus Art. 6(3): a shorter period needs a recorded justification; a hearing is
         # announced this many days ahead (or with a recorded reason); a rationale, where one
         # is required, has at least this many characters (Art. 6(8)).

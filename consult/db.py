@@ -14,6 +14,7 @@ from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic migrations name things the same on every database.
@@ -83,7 +84,14 @@ def discard_session() -> None:
 def _close_session(_exc):
     s = g.pop("db_session", None)
     if s is not None:
-        s.close()
+        try:
+            s.close()
+        except DBAPIError:
+            # The connection was cut after the request's work was done (the database
+            # restarted, or ended it): the answer already made stands, and the dead
+            # connection is dropped instead of going back to the pool.
+            with contextlib.suppress(Exception):
+                s.invalidate()
 
 
 # ---------------------------------------------------------------- migrations

@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from .core import languages, vocab
+from .core import formats, languages, vocab
 from .core.time import utcnow
 from .extensions import babel
 
@@ -28,7 +27,8 @@ def init_app(app: Flask) -> None:
         **{name: value for name, value in vars(vocab).items()
            if isinstance(value, vocab.Vocabulary)})
     app.jinja_env.filters.update(
-        localized=localized, datetime=local_datetime, date=local_date, clause_label=clause_label)
+        localized=localized, datetime=local_datetime, date=local_date, isotime=formats.machine,
+        clause_label=clause_label)
 
 
 def current_lang() -> str:
@@ -104,14 +104,24 @@ def clause_label(key: str) -> str:
     return key
 
 
-def local_datetime(value, fmt: str = "medium"):
-    """Jinja filter: a naive-UTC time in Asia/Bishkek, in the page's locale."""
-    if value is None:
-        return ""
-    return format_datetime(value, fmt)
+# A template asks for a date or a time ``short`` (numeric: tables, lists, meta lines) or
+# ``long`` (the month by name: a date in a sentence); core.formats says how each reads.
+LENGTHS = {"short": (formats.DATE, formats.DATETIME),
+           "long": (formats.LONG_DATE, formats.LONG_DATETIME)}
 
 
-def local_date(value, fmt: str = "long"):
-    if value is None:
-        return ""
-    return format_date(value, fmt)
+def _named(length: str, with_time: bool) -> str:
+    if length not in LENGTHS:
+        raise ValueError(f"date length {length!r}: say 'short' or 'long'")
+    return LENGTHS[length][with_time]
+
+
+def local_datetime(value, length: str = "short") -> str:
+    """Jinja filter: a stored time, in Asia/Bishkek, in the language being rendered."""
+    return formats.current(value, _named(length, True))
+
+
+def local_date(value, length: str = "short") -> str:
+    """Jinja filter: the date of a stored time (or a calendar date) in the language
+    being rendered."""
+    return formats.current(value, _named(length, False))

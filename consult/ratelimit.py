@@ -22,7 +22,8 @@ from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 # Scope -> the setting holding its limits ("10 per minute;60 per hour").
-SCOPES = {"comment": "COMMENT_RATE_LIMIT", "login": "LOGIN_RATE_LIMIT"}
+SCOPES = {"comment": "COMMENT_RATE_LIMIT", "login": "LOGIN_RATE_LIMIT",
+          "receipt": "RECEIPT_RATE_LIMIT"}
 EXTENSION = "consult.ratelimit"
 
 
@@ -100,3 +101,4 @@ def limit(scope: str, methods=("POST",), counts=None):
 def reset() -> None:
     """Forget every counter (tests)."""
     current_app.extensions[EXTENSION].storage.reset()
+

@@ -30,6 +30,7 @@ EXPECTED = {
     "accounts.change_role": ADMINS,
     "accounts.set_active": ADMINS,
     "accounts.users": ADMINS,
+    "mail.outbox_page": ADMINS,
     "comments.moderate": MODERATORS,
     "comments.queue": MODERATORS,
     "comments.written_request": MODERATORS,
@@ -80,10 +81,12 @@ EXPECTED = {
 PUBLIC = {
     "root", "static", "drafts.notice", "drafts.archive", "drafts.document", "drafts.clause",
     "comments.withdraw", "comments.consent", "comments.erase",
-    "hearings.schedule", "comments.receipt", "publication.results",
+    "hearings.schedule", "comments.receipt", "comments.lookup", "publication.results",
     "publication.results_document", "publication.results_csv", "accounts.login",
     "accounts.logout", "api.index", "api.openapi", "api.documents", "api.document",
     "api.version", "api.comments", "api.comment", "api.hearings", "api.results",
+    "favicon",
+    "mail.stop_page",
 }
 
 

@@ -43,7 +43,8 @@ def test_api_keeps_to_its_description(app, api_schema):
         @settings(max_examples=40, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def call(case):
-            case.call_and_validate()
+            # Through WSGI nothing decodes brotli or gzip, which requests asks for by default.
+            case.call_and_validate(headers={"Accept-Encoding": "identity"})
         try:
             call()
         except Unsatisfiable:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from consult import db
 from consult.core.time import utcnow
+from consult.core.vocab import CONSENTS
 from consult.hearings.kit import LISTS_HEADER, hearing_label
 from consult.intake.form_export import pending_folder
 from consult.models import AuditEvent, Consultation, Document, DocumentVersion, Hearing, ImportBatch
@@ -193,6 +194,63 @@ def test_a_kit_without_its_record_still_imports_in_its_headers_language(
     response = upload(client, naryn, fill(workbook, rows), follow_redirects=True)
     assert b"Imported 1 comment(s)" in response.data
     assert [(c.clause_key, c.language) for c in stored_comments()] == [("1", "ru")]
+
+
+def test_kit_records_each_speakers_consent_and_a_blank_publishes_no_name(
+        stored_comments, client, login, app, naryn):
+    """The Publication column offers the consent labels in the kit's language; any
+    language's label or a code is read back; a blank is "anonymous", as the kit says."""
+    login("moderator")
+    workbook = download_kit(client, naryn)
+    comments, lists = workbook["Comments"], workbook["Lists"]
+    assert comments["J1"].value == "Publication"
+    place = LISTS_HEADER.index("consent") + 1
+    assert [lists.cell(row=r, column=place).value for r in (2, 3, 4)] == [
+        str(CONSENTS[code]) for code in ("full", "anonymous", "none")]
+    about = [c for row in workbook["About"].iter_rows(values_only=True) for c in row if c]
+    assert any("A name is published only with the speaker's consent" in line for line in about)
+    with app.app_context():
+        russian_full = CONSENTS.labels_in("ru")["full"]
+    rows = [["sample-programme", "1", "Айгүл Осмонова", "", "", "", "", "",
+             "Name me.", "Publish my comment with my name"],
+            ["sample-programme", "2", "Бакыт", "", "", "", "", "", "Blank consent.", ""],
+            ["sample-plan", "annex-1.1", "Асель", "", "", "", "", "", "In Russian.",
+             russian_full],
+            ["sample-plan", "2", "", "", "", "", "", "", "Keep my text.", "none"]]
+    response = upload(client, naryn, fill(workbook, rows), follow_redirects=True)
+    assert b"Imported 4 comment(s)" in response.data
+    assert [(c.body, c.consent) for c in stored_comments(hearing_id=naryn)] == [
+        ("Name me.", "full"), ("Blank consent.", "anonymous"), ("In Russian.", "full"),
+        ("Keep my text.", "none")]
+
+
+def test_a_consent_outside_the_list_is_reported_by_row_and_column(stored_comments,
+        client, login, app, naryn):
+    login("moderator")
+    rows = [KIT_ROWS[0] + ["full"], KIT_ROWS[1] + ["Yes, with my name"]]
+    page = upload(client, naryn, kit_bytes(client, naryn, rows)).get_data(as_text=True)
+    assert "<tr><td>3</td><td>Publication</td><td>Value outside the list" in page
+    assert page.count("<tr><td>") == 1
+    assert stored_comments() == []
+
+
+def test_a_kit_made_before_the_consent_column_still_imports(stored_comments,
+        client, login, app, naryn):
+    """An older kit: nine columns and no consent list, the Language column's default told by
+    its (Russian) headers; its speakers are published without their names."""
+    login("moderator")
+    workbook = download_kit(client, naryn, lang="ru")
+    comments, lists = workbook.worksheets[0], workbook.worksheets[3]
+    comments.delete_cols(10)
+    lists.delete_cols(LISTS_HEADER.index("consent") + 1)
+    for row in range(1, lists.max_row + 1):  # and without the language in its record
+        lists.cell(row=row, column=LISTS_HEADER.index("kit-language")).value = None
+    assert comments.max_column == 9
+    rows = [["sample-programme", "1", "Айгүл Осмонова", "", "", "", "", "", "Old kit."]]
+    response = upload(client, naryn, fill(workbook, rows), follow_redirects=True)
+    assert b"Imported 1 comment(s)" in response.data
+    assert [(c.author_name, c.language, c.consent) for c in stored_comments()] == [
+        ("Айгүл Осмонова", "ru", "anonymous")]
 
 
 def test_rows_typed_beyond_the_prepared_ones_import(stored_comments, client, login, app,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from flask_babel import force_locale
 
 from consult.core.uploads import Row, UploadError
 from consult.hearings import kit
@@ -16,14 +17,18 @@ VOCAB = kit.Vocabulary(
             "gender": [("female", "Female"), ("male", "Male"), ("unstated", "Prefer not to say")],
             "language": [("ky", "Кыргызча"), ("ru", "Русский"), ("en", "English")],
             "channel": [("hearing-oral", "Hearing (oral)"),
-                        ("hearing-written", "Hearing (written)")]},
+                        ("hearing-written", "Hearing (written)")],
+            "consent": [("full", "With the name"), ("anonymous", "Without the name"),
+                        ("none", "Not published")]},
     accepted={"category": {"individual": "individual", "ngo": "ngo",
                            "non-governmental organisation": "ngo",
                            "коомдук уюм": "ngo"},
               "gender": {"female": "female", "male": "male", "unstated": "unstated",
                          "аял": "female"},
               "language": {"ky": "ky", "ru": "ru", "en": "en", "русский": "ru"},
-              "channel": {"hearing-oral": "hearing-oral", "hearing-written": "hearing-written"}})
+              "channel": {"hearing-oral": "hearing-oral", "hearing-written": "hearing-written"},
+              "consent": {"full": "full", "anonymous": "anonymous", "none": "none",
+                          "with the name": "full", "аты менен": "full"}})
 TEXTS = {"unknown_document": "unknown document", "unknown_clause": "unknown clause",
          "ambiguous_clause": "choose the document", "empty_comment": "empty comment",
          "not_in_list": "not in list", "too_long": "too long ({n})", "no_rows": "no rows",
@@ -91,12 +96,28 @@ def test_clause_column_is_restricted_to_the_clauses_sheet():
         "Individual", "Non-governmental organisation"]
 
 
+def test_consent_column_comes_last_with_its_list():
+    """The speaker's consent: the last column (the paper form asks it last), restricted to
+    the consent labels of the Lists sheet."""
+    wb = build()
+    assert kit.COLUMNS[-1] == "consent" and "consent" in kit.CHOICE_COLUMNS
+    assert wb["Comments"]["J1"].value == "CONSENT"
+    lists = wb["Lists"]
+    place = kit.LISTS_HEADER.index("consent") + 1
+    letter = openpyxl.utils.get_column_letter(place)
+    assert [lists.cell(row=r, column=place).value for r in (2, 3, 4)] == [
+        "With the name", "Without the name", "Not published"]
+    formulas = {str(v.sqref): v.formula1 for v in wb["Comments"].data_validations.dataValidation}
+    assert formulas["J2:J501"] == f"='Lists'!${letter}$2:${letter}$4"
+    assert len(kit.LISTS_HEADER) <= len(kit.COLUMNS)  # the reader reads no more columns
+
+
 def test_every_column_is_text_beyond_the_prepared_rows():
     """A column style, not only the 500 prepared cells: 1.10 typed in row 900 stays 1.10."""
     sheet = build()["Comments"]
-    for letter in "ABCDEFGHI":
+    for letter in "ABCDEFGHIJ":
         assert sheet.column_dimensions[letter].number_format == "@", letter
-    assert sheet["B2"].number_format == "@" and sheet["I501"].number_format == "@"
+    assert sheet["B2"].number_format == "@" and sheet["J501"].number_format == "@"
 
 
 def test_lists_sheet_records_the_hearing_the_language_versions_and_slugs():
@@ -149,6 +170,35 @@ def test_clean_rows_become_records_with_codes():
             for r in records] == [
         (2, "programme", "1", "ngo", "female", "ru", "hearing-oral"),
         (3, "programme", "annex-1.1", "individual", "unstated", "ky", "hearing-written")]
+
+
+def test_consent_is_read_from_codes_and_labels_and_blank_is_anonymous():
+    records, problems = parse(
+        ["programme", "1", "Айгүл", "", "", "", "", "", "Named", "With the name"],
+        ["programme", "2", "Бакыт", "", "", "", "", "", "Blank consent", ""],
+        ["programme", "1", "", "", "", "", "", "", "Code", "none"],
+        ["programme", "2", "Асель", "", "", "", "", "", "Other language", " Аты  менен "],
+        ["programme", "1", "Нурлан", "", "", "", "", "", "Older kit: nine columns"])
+    assert problems == []
+    assert [r.consent for r in records] == ["full", "anonymous", "none", "full", "anonymous"]
+
+
+def test_a_consent_outside_the_list_is_a_problem_by_row_and_column():
+    records, problems = parse(
+        ["programme", "1", "", "", "", "", "", "", "Fine", "full"],
+        ["programme", "2", "Бакыт", "", "", "", "", "", "Unsure", "yes please"])
+    assert [r.row for r in records] == [2]  # the import adds none while a problem remains
+    assert [(p.row, p.column, p.message) for p in problems] == [(3, "consent", "not in list")]
+
+
+def test_headers_of_a_kit_made_before_the_consent_column_tell_its_language(app):
+    with app.app_context(), force_locale("ru"):
+        headers = kit.column_labels()
+    new = [headers[column] for column in kit.COLUMNS]
+    with app.app_context():
+        assert kit_rows.header_language(new) == "ru"
+        assert kit_rows.header_language(new[:-1]) == "ru"  # no consent column: an older kit
+        assert kit_rows.header_language(new[:-2]) is None  # a column missing: not a kit's
 
 
 def test_every_problem_is_reported_by_row_and_column():

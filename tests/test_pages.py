@@ -1,6 +1,8 @@
 """Public pages through HTTP, in all three languages."""
 import pytest
 
+from consult.models import Hearing
+
 LANGS = ("ky", "ru", "en")
 
 
@@ -123,7 +125,7 @@ def test_hearing_schedule_from_the_announcement(client, demo_data):
 
 def test_dates_follow_the_locale(client, demo_data):
     assert "9 июня 2025" in client.get("/ru/hearings/").get_data(as_text=True)
-    assert "June 9, 2025" in client.get("/en/hearings/").get_data(as_text=True)
+    assert "9 June 2025" in client.get("/en/hearings/").get_data(as_text=True)
 
 
 def test_security_headers(client, make_document):
@@ -174,3 +176,12 @@ def test_reading_is_never_rate_limited(app, client, make_document, open_period):
         assert statuses == [302, 302, 429]
     finally:
         app.config["COMMENT_RATE_LIMIT"] = "10000 per minute"
+
+
+def test_a_held_hearing_no_longer_invites_to_its_meeting(client, session, demo_data):
+    link = "https://us02web.zoom.us/meeting/register/FPu2i6cmRJq93wvEFyKGWQ"
+    assert link in client.get("/en/hearings/").get_data(as_text=True)
+    for hearing in session.query(Hearing).filter(Hearing.online_link.contains("FPu2i6")):
+        hearing.status = "held"
+    session.commit()
+    assert link not in client.get("/en/hearings/").get_data(as_text=True)

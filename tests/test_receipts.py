@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.comments import receipts
 from consult.core.time import utcnow
@@ -149,6 +149,9 @@ def test_withdrawing_needs_the_confirmation(client, session, mine):
     page = response.get_data(as_text=True)
     assert "Tick the box to confirm that you withdraw" in page
     assert 'aria-invalid="true"' in page
+    # One summary at the top of the refused form, linking to the box.
+    assert page.count('class="error-summary"') == 1
+    assert '<a href="#confirm_withdrawal">' in page
     assert response.headers["Cache-Control"] == "private, no-store"
     assert comment_by(session, mine["clause"]).state == "published"
     assert events(session, "comment.withdraw") == []
@@ -425,3 +428,223 @@ def test_erasure_reaches_the_audit_log_of_a_comment_sent_through_the_form(
     log = client.get("/en/audit/").get_data(as_text=True)
     assert "comment.erase" in log or "erase" in log
     assert NAME not in log and ORGANISATION not in log
+
+
+# ---------------------------------------------------------------- the code and "Find my comment"
+
+CODE_FORM = re.compile(rf"[{receipts.ALPHABET}]{{4}}-[{receipts.ALPHABET}]{{4}}-"
+                       rf"[{receipts.ALPHABET}]{{4}}")
+OLD_CODE = "Zq3-xY_9aBcDeFgHiJkLmN"  # as secrets.token_urlsafe(16) gave them: 22 characters
+
+
+@pytest.fixture
+def sent(client, make_document, open_period):
+    """A comment sent through the form on clause 1; returns its receipt code."""
+    make_document()
+    open_period()
+    response = client.post("/en/documents/sample-programme/1/", data={
+        "body": CLAUSE_TEXT, "category": "individual", "gender": "", "consent": "anonymous",
+        "language": "en"})
+    assert response.status_code == 302
+    return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_new_codes_are_twelve_characters_in_groups_without_look_alikes():
+    codes = [receipts.new_code() for _ in range(2000)]
+    assert all(CODE_FORM.fullmatch(code) for code in codes)
+    assert len(set(codes)) == len(codes)
+    # Every character of the alphabet is drawn (secrets.choice over all of it).
+    assert set("".join(codes)) - {"-"} == set(receipts.ALPHABET)
+    # No character of the code is itself a look-alike of another: none is ever rewritten.
+    assert not set(receipts.ALPHABET) & {chr(c) for c in receipts.LOOKALIKES}
+    assert set(receipts.LOOKALIKES.values()) <= set(receipts.ALPHABET)
+    assert not set(receipts.ALPHABET) & set("OIL SZBGQUDNRVW")
+    assert receipts.normalise(receipts.EXAMPLE) == receipts.EXAMPLE
+
+
+def test_the_form_gives_a_new_code_and_the_receipt_shows_it_grouped(client, session, sent):
+    assert CODE_FORM.fullmatch(sent)
+    assert comment_by(session, sent).body == CLAUSE_TEXT
+    page = client.get(f"/en/receipts/{sent}/").get_data(as_text=True)
+    assert f'<p class="receipt-code">Receipt code: <code>{sent}</code></p>' in page
+
+
+@pytest.mark.parametrize("typed", [
+    "K7HM-X4PT-9CEA", "K7HMX4PT9CEA", "k7hm-x4pt-9cea", "k7hm x4pt 9cea",
+    "  K7HM  X4PT\t9CEA\n", "K7HM–X4PT—9CEA", "K7HM\u00a0X4PT\u200b9CEA", "К7НМ-Х4РТ-9СЕА",
+    "к7нм х4рт 9сеа", "Ｋ７ＨＭ－Ｘ４ＰＴ－９ＣＥＡ"])
+def test_normalise_ignores_case_spaces_dashes_and_keyboard_layout(typed):
+    assert receipts.normalise(typed) == "K7HM-X4PT-9CEA"
+
+
+def test_normalise_reads_look_alikes_as_the_characters_of_the_code():
+    assert receipts.normalise("ILSZ BGOQ oilz") == "1152-8600-0112"
+    assert receipts.normalise("ОЗБВ-0000-0000") == "0368-0000-0000"  # Cyrillic О З Б В
+
+
+@pytest.mark.parametrize("typed", [
+    "", "K7HM-X4PT-9CE", "K7HM-X4PT-9CEAA", "K7HM-X4PT-9CEN", "K7HM\x00X4PT9CEA",
+    "ключ-ключ-ключ", "日本語のレシート番号です", "K" * 10_000, "<b>K7HM-X4PT</b>"])
+def test_normalise_refuses_what_cannot_be_a_code(typed):
+    assert receipts.normalise(typed) is None
+
+
+def test_candidates_keep_old_codes_exact_and_refuse_the_rest():
+    assert receipts.candidates(f" {OLD_CODE} ") == [OLD_CODE]
+    assert receipts.candidates("k7hm x4pt 9cea") == ["K7HM-X4PT-9CEA"]
+    assert receipts.candidates("not a code") == []
+    assert receipts.candidates(OLD_CODE * 3) == []
+
+
+def test_the_box_finds_a_comment_by_its_code_typed_loosely(client, sent):
+    typed = sent.lower().replace("-", " ")
+    response = client.get("/en/receipts/", query_string={"code": typed})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/en/receipts/{sent}/")
+    assert CLAUSE_TEXT in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_receipt_address_typed_loosely_leads_to_the_address_as_issued(client, sent):
+    response = client.get(f"/en/receipts/{sent.lower().replace('-', '')}/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/en/receipts/{sent}/")
+
+
+def test_the_box_finds_a_comment_by_an_old_code_typed_exactly(client, session,
+                                                               make_document, comment_on):
+    make_document()
+    comment_on(session, body=CLAUSE_TEXT, receipt_code=OLD_CODE)
+    session.commit()
+    response = client.get("/en/receipts/", query_string={"code": f" {OLD_CODE} "})
+    assert response.headers["Location"].endswith(f"/en/receipts/{OLD_CODE}/")
+    assert client.get(f"/en/receipts/{OLD_CODE}/").status_code == 200
+    # Capital and small letters mattered in the old codes: another case is another code.
+    assert client.get("/en/receipts/", query_string={"code": OLD_CODE.lower()}) \
+        .status_code == 404
+
+
+def test_an_unknown_code_says_so_and_keeps_what_was_typed(client, sent):
+    wrong = "K7HM-X4PT-9CEA" if sent != "K7HM-X4PT-9CEA" else "AAAA-AAAA-AAAA"
+    response = client.get("/en/receipts/", query_string={"code": wrong.lower()})
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "No comment has this receipt code." in page
+    assert f'value="{wrong.lower()}"' in page and 'aria-invalid="true"' in page
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("typed", ["K" * 5000, "日本語のレシート番号です", "K7HM-X4PT-9CE",
+                                   "ключ-ключ-ключ", '"><script>alert(1)</script>'])
+def test_a_malformed_code_is_refused_with_a_message(client, ready_document, typed):
+    response = client.get("/en/receipts/", query_string={"code": typed})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This is not a receipt code." in page
+    assert "digits and the letters A C E H K M P T X Y, for example K7HM-X4PT-9CEA" in page
+    assert "<script>alert" not in page
+    assert len(page) < 20_000  # an absurd code is not echoed back whole
+
+
+@pytest.mark.parametrize("path", ["/en/receipts/?code=K7HM%00X4PT9CEA",
+                                  "/en/receipts/K7HM%00X4PT9CEA/",
+                                  "/en/receipts/%D0%BA%D0%BB%D1%8E%D1%87/",
+                                  "/en/receipts/" + "K" * 3000 + "/"])
+def test_a_malformed_code_in_the_address_is_a_bad_request(client, ready_document, path):
+    assert client.get(path).status_code == 400
+
+
+def test_an_empty_box_shows_the_box(client, ready_document):
+    for query in ("", "?code=", "?code=%20%20"):
+        response = client.get("/en/receipts/" + query)
+        assert response.status_code == 200
+        assert 'name="code"' in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def ready_document(make_document):
+    make_document()
+
+
+@pytest.fixture
+def receipt_limit(app):
+    saved = app.config["RECEIPT_RATE_LIMIT"]
+    app.config["RECEIPT_RATE_LIMIT"] = "3 per minute"
+    yield
+    app.config["RECEIPT_RATE_LIMIT"] = saved
+
+
+def test_wrong_codes_are_rate_limited_on_every_receipt_address(client, sent, receipt_limit):
+    # Right codes and malformed ones cost nothing: only a guess that could have hit does.
+    for _ in range(5):
+        assert client.get("/en/receipts/", query_string={"code": sent}).status_code == 302
+        assert client.get(f"/en/receipts/{sent}/").status_code == 200
+        assert client.get("/en/receipts/", query_string={"code": "nope"}).status_code == 400
+    wrong = "AAAA-AAAA-AAAA" if sent != "AAAA-AAAA-AAAA" else "CCCC-CCCC-CCCC"
+    assert client.get("/en/receipts/", query_string={"code": wrong}).status_code == 404
+    assert client.get(f"/en/receipts/{wrong}/").status_code == 404
+    assert client.post(f"/en/receipts/{wrong}/withdraw",
+                       data={"confirm_withdrawal": "y"}).status_code == 404
+    # The allowance is spent, across the box, the page and its forms: even a right code
+    # now waits, so that a guess cannot be confirmed.
+    for response in (client.get("/en/receipts/", query_string={"code": sent}),
+                     client.get(f"/en/receipts/{sent}/"),
+                     client.post(f"/en/receipts/{sent}/withdraw",
+                                 data={"confirm_withdrawal": "y"})):
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+
+
+def test_a_code_given_twice_is_drawn_again(monkeypatch, session, sent, submit_online):
+    """The unique column refuses a code already given; intake tries again with a new one."""
+    drawn = iter([sent, "CCCC-CCCC-CCCC"])
+    monkeypatch.setattr(receipts, "new_code", lambda: next(drawn))
+    clause = comment_by(session, sent).clause
+    recorded = submit_online(session, clause, {"body": "Another comment on the groves."},
+                             client="someone else")
+    session.commit()
+    assert recorded.created and recorded.comment.receipt_code == "CCCC-CCCC-CCCC"
+    assert session.scalar(select(func.count()).select_from(Comment)) == 2
+
+
+@pytest.mark.parametrize("lang", ["ky", "ru", "en"])
+def test_the_box_is_on_the_notice_and_results_pages(client, session, mine, lang):
+    box = f'<form method="get" action="/{lang}/receipts/"'
+    for path in (f"/{lang}/", f"/{lang}/results/"):
+        page = client.get(path).get_data(as_text=True)
+        assert box in page and 'name="code"' in page, path
+    session.scalar(select(Consultation)).results_published_at = None
+    session.commit()
+    page = client.get(f"/{lang}/results/").get_data(as_text=True)  # before publication
+    assert box in page
+
+
+def test_the_receipt_prints_its_code_and_full_address(app, client, sent):
+    response = client.get(f"/en/receipts/{sent}/", headers={"Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert (f'<span class="url">https://consult.example.org/en/receipts/{sent}/</span>'
+            in page)
+    assert "evil.example" not in page
+    assert 'id="print-receipt"' in page and "/static/receipt.js" in page
+    saved = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = ""
+    try:
+        page = client.get(f"/en/receipts/{sent}/").get_data(as_text=True)
+    finally:
+        app.config["PUBLIC_URL"] = saved
+    assert 'class="receipt-url"' not in page  # never an address from the request's Host
+
+
+def test_the_open_data_api_never_shows_a_receipt_code(client, session, sent, mine):
+    for comment in session.scalars(select(Comment)):
+        comment.state = "published"
+    session.commit()
+    codes = [c.receipt_code for c in session.scalars(select(Comment))]
+    assert len(codes) == 3
+    listing = client.get("/api/v1/comments?per_page=500").get_json()
+    shown = json.dumps([listing, client.get("/api/v1/openapi.json").get_json(),
+                        client.get("/api/v1/results").get_json()]
+                       + [client.get(f"/api/v1/comments/{item['id']}").get_json()
+                          for item in listing["data"]], ensure_ascii=False)
+    assert CLAUSE_TEXT in shown  # the comments are there, published
+    assert '"receipt' not in shown.lower()  # no field of that name
+    for code in codes:
+        assert code not in shown and code.replace("-", "") not in shown

@@ -18,11 +18,14 @@ from consult import ROOT
 PACKAGE = ROOT / "consult"
 KERNEL = ("consult", "consult.config", "consult.db", "consult.models", "consult.core",
           "consult.audit", "consult.extensions", "consult.i18n", "consult.security",
-          "consult.cache", "consult.ratelimit", "consult.forms", "consult.translations",
+          "consult.cache", "consult.delivery", "consult.ratelimit", "consult.forms",
+          "consult.translations",
           "consult.accounts.auth", "consult.accounts.services", "consult.accounts.navigation")
 # Areas in the order data flows through them; each may import those before it.
-AREAS = ("consult.drafts", "consult.comments", "consult.hearings", "consult.intake",
-         "consult.synthesis", "consult.publication")
+# consult.mail.outbox (queue and cancel) sits below the comments that call it; the rest of
+# consult.mail reads comments.public and is called by synthesis and publication.
+AREAS = ("consult.drafts", "consult.mail.outbox", "consult.comments", "consult.mail",
+         "consult.hearings", "consult.intake", "consult.synthesis", "consult.publication")
 WEB = ("routes", "forms", "commands")
 TOP = ("consult.cli", "consult.demo", "consult.views", "consult.accounts.routes",
        "consult.accounts.forms", "consult.settings")

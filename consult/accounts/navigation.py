@@ -14,5 +14,6 @@ STAFF_LINKS = (
     ("settings.consultation", _l("Consultation settings"), ()),
     ("publication.publish", _l("Publish results"), ()),
     ("accounts.users", _l("Users"), ()),
+    ("mail.outbox_page", _l("Outbox"), ()),
     ("accounts.audit", _l("Audit log"), ("moderator",)),
 )

@@ -1,8 +1,6 @@
 """Sign-in, sign-out and user management for staff."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -13,7 +11,7 @@ from ..core.vocab import ROLES
 from ..models import User
 from ..ratelimit import limit
 from ..security import safe_next
-from . import services
+from . import audit_log, services
 from .auth import role_required
 from .forms import ActiveForm, AuditFilterForm, LoginForm, RoleForm, UserForm
 from .navigation import STAFF_LINKS
@@ -140,13 +138,6 @@ def _refuse(message: str):
 
 # ------------------------------------------------------------------ audit log
 
-def compact_json(value) -> str:
-    """Before/after values on one line, keys sorted, non-Latin text left readable."""
-    if value is None:
-        return "—"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 @bp.get("/audit/")
 @role_required("moderator")
 def audit():
@@ -154,7 +145,8 @@ def audit():
     session = db.session()
     form = AuditFilterForm(request.args)
     form.object_type.choices = [("", _("All"))] + [
-        (name, name) for name in services.audit_object_types(session)]
+        (name, audit_log.object_type_label(name))
+        for name in services.audit_object_types(session)]
     action = (form.action.data or "").strip() if form.validate() else ""
     number = page_number(request.args.get("page"))
     if number is None:
@@ -162,6 +154,6 @@ def audit():
     events, total = services.audit_events(session, action, form.object_type.data or "", number)
     filters = {k: v for k, v in (("action", action), ("object_type", form.object_type.data))
                if v}
-    return render_template("accounts/audit.html", form=form, events=events, total=total,
-                           page=Page(number, services.AUDIT_PAGE_SIZE, total), filters=filters,
-                           compact_json=compact_json)
+    return render_template("accounts/audit.html", form=form, total=total,
+                           events=[audit_log.in_words(event) for event in events],
+                           page=Page(number, services.AUDIT_PAGE_SIZE, total), filters=filters)

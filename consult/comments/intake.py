@@ -13,6 +13,8 @@ form exports are adapters (``consult.intake``): each parses its own input into a
 - a resubmission (same client and text within a minute) or a re-import (same source
   reference) returns the comment already stored instead of a second one, however close
   the two requests are (unique keys, not a read then an insert);
+- each comment gets a new receipt code (``receipts.new_code``); a code already given fails
+  its unique key, and the attempt is made again with new codes;
 - every comment recorded is audited.
 
 Flushes; the caller commits.
@@ -20,7 +22,6 @@ Flushes; the caller commits.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from ..core.text import clean
 from ..core.time import utcnow
 from ..core.vocab import CATEGORIES, CHANNELS, CONSENTS, GENDERS, REGIONS
 from ..drafts import revisions
+from ..mail import outbox
 from ..models import (
     Clause,
     Comment,
@@ -44,6 +46,7 @@ from ..models import (
     SubmissionClaim,
     User,
 )
+from . import receipts
 
 # A resubmission of the same text by the same client within this window is the same
 # comment (a double click, a reload after a slow answer), not a second one.
@@ -118,10 +121,6 @@ def submission_key(client: str, document_id: int, clause_key: str | None, body: 
     """A hash naming one client's submission of one text on one clause."""
     raw = "\x1f".join((client, str(document_id), clause_key or "", body))
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def new_receipt_code() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _clean_values(new: NewComment) -> tuple[dict, bool]:
@@ -222,13 +221,14 @@ def _record(session: Session, entries: list[tuple[Target, NewComment]], actor: U
             clause_id=target.clause.id if target.clause is not None else None,
             clause_key=target.clause_key, channel=new.channel, hearing_id=new.hearing_id,
             language=new.language, category=new.category, region=new.region or "",
-            gender=new.gender, consent=new.consent, receipt_code=new_receipt_code(),
+            gender=new.gender, consent=new.consent, receipt_code=receipts.new_code(),
             received_at=received_at, in_period=consultation.in_period(received_at),
             state="published" if consultation.moderation == "post" else "new",
             submission_key=key, source_ref=new.source_ref,
             entered_by_id=actor.id if actor is not None else None, hidden_reason="",
             moderation_note="", created_at=now, updated_at=now, **values))
     comments = _insert(session, rows, claims, actor, now)
+    outbox.comments_received(session, comments)
     return [Recorded(comments[item] if isinstance(item, int) else item, created, stripped)
             for item, created, stripped in found]
 

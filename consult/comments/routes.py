@@ -1,9 +1,12 @@
-"""The commenter's receipt page (and what its holder may do there) and the moderators'
-queue (with the same changes made on a written request).
+"""The commenter's receipt page (and what its holder may do there), the "Find my comment"
+box that leads to it, and the moderators' queue (with the same changes made on a written
+request).
 
 The comment form itself is on the clause and document pages (``drafts.routes``).
 """
 from __future__ import annotations
+
+from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,9 +14,11 @@ from flask_login import current_user
 
 from .. import db
 from ..accounts.auth import role_required
+from ..core.urls import public_url
 from ..core.vocab import CONSENTS, STATES
 from ..drafts import revisions
 from ..models import Comment
+from ..ratelimit import limit
 from . import moderation, public, receipts
 from .forms import (
     ConsentForm,
@@ -27,11 +32,67 @@ from .forms import (
 bp = Blueprint("comments", __name__, url_prefix="/<lang>")
 
 
-def _by_code_or_404(code: str) -> Comment:
-    comment = receipts.by_receipt(db.session(), code)
+def _wrong_code(response) -> bool:
+    """What the receipt limit counts: a code that names no comment (someone guessing)."""
+    return response.status_code == 404
+
+
+def by_receipt_code(view):
+    """A receipt view, called with the comment its ``code`` names. A code naming none
+    shows the "Find my comment" box again, saying why; each such miss counts against the
+    client's allowance of wrong codes (RECEIPT_RATE_LIMIT), so that codes cannot be found
+    by trying them (``receipts.new_code`` has the arithmetic)."""
+    @wraps(view)
+    def with_comment(code: str):
+        comment = receipts.by_receipt(db.session(), code)
+        if comment is None:
+            return _lookup_page(code, *_why_not_found(code))
+        return view(comment)
+    return limit("receipt", methods=("GET", "POST"), counts=_wrong_code)(with_comment)
+
+
+def _why_not_found(code: str) -> tuple[int, str]:
+    """The status and the message for a code that names no comment."""
+    if not receipts.candidates(code):
+        return 400, _("This is not a receipt code. A receipt code has %(length)d characters, "
+                      "digits and the letters %(letters)s, for example %(example)s.",
+                      length=receipts.LENGTH, letters=" ".join(
+                          char for char in receipts.ALPHABET if char.isalpha()),
+                      example=receipts.EXAMPLE)
+    return 404, _("No comment has this receipt code. Check it against your receipt; a "
+                  "longer code from before must be typed exactly as given, with its capital "
+                  "and small letters.")
+
+
+def _lookup_page(typed: str = "", status: int = 200, problem: str = ""):
+    """The "Find my comment" page: the box, with the code typed and what was wrong."""
+    response = current_app.make_response((render_template(
+        "comments/receipt_lookup.html", typed=typed[:receipts.TYPED_MAX], problem=problem),
+        status))
+    # What was typed may be someone's code: keep it out of shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_global("receipt_example")
+def receipt_example() -> str:
+    """A code of the current form, for the box's hint."""
+    return receipts.EXAMPLE
+
+
+@bp.get("/receipts/")
+@limit("receipt", methods=("GET",), counts=_wrong_code)
+def lookup():
+    """"Find my comment": the receipt code typed in the box (``?code=``) leads to the
+    comment's receipt; a malformed code answers 400, an unknown one 404, both with the box
+    and why."""
+    typed = request.args.get("code", "")
+    if not typed.strip():
+        return _lookup_page()
+    comment = receipts.by_receipt(db.session(), typed)
     if comment is None:
-        abort(404)
-    return comment
+        return _lookup_page(typed, *_why_not_found(typed))
+    return redirect(url_for("comments.receipt", code=comment.receipt_code))
 
 
 def _receipt_page(comment: Comment, status: int = 200, **forms):
@@ -44,6 +105,7 @@ def _receipt_page(comment: Comment, status: int = 200, **forms):
         answer=comment.answer if public.answer_public(
             comment.answer, comment.document.consultation) else None,
         fate=revisions.fates(db.session(), [comment.clause_id]).get(comment.clause_id),
+        printed_url=public_url("comments.receipt", code=comment.receipt_code),
         **(blank | forms)), status))
     # The code is the citizen's key to this page: keep it out of shared caches.
     response.headers["Cache-Control"] = "private, no-store"
@@ -51,9 +113,13 @@ def _receipt_page(comment: Comment, status: int = 200, **forms):
 
 
 @bp.get("/receipts/<code>/")
-def receipt(code: str):
+@by_receipt_code
+def receipt(comment: Comment):
     """A comment as received, its moderation state and, later, the drafters' answer."""
-    return _receipt_page(_by_code_or_404(code))
+    if request.view_args["code"] != comment.receipt_code:
+        # Typed otherwise (small letters, spaces): the address as issued, to keep.
+        return redirect(url_for("comments.receipt", code=comment.receipt_code))
+    return _receipt_page(comment)
 
 
 def _act_on_receipt(comment: Comment, form, form_name: str, change, done: str):
@@ -76,9 +142,9 @@ def _act_on_receipt(comment: Comment, form, form_name: str, change, done: str):
 
 
 @bp.post("/receipts/<code>/withdraw")
-def withdraw(code: str):
+@by_receipt_code
+def withdraw(comment: Comment):
     """The commenter withdraws their comment."""
-    comment = _by_code_or_404(code)
     return _act_on_receipt(
         comment, WithdrawForm(), "withdraw_form",
         lambda session: receipts.withdraw(session, comment),
@@ -87,9 +153,9 @@ def withdraw(code: str):
 
 
 @bp.post("/receipts/<code>/consent")
-def consent(code: str):
+@by_receipt_code
+def consent(comment: Comment):
     """The commenter changes how their comment may be published."""
-    comment = _by_code_or_404(code)
     form = ConsentForm()
     return _act_on_receipt(
         comment, form, "consent_form",
@@ -98,9 +164,9 @@ def consent(code: str):
 
 
 @bp.post("/receipts/<code>/erase")
-def erase(code: str):
+@by_receipt_code
+def erase(comment: Comment):
     """The commenter has their name, organisation and e-mail address erased."""
-    comment = _by_code_or_404(code)
     return _act_on_receipt(
         comment, EraseForm(), "erase_form",
         lambda session: receipts.erase_personal_data(session, comment),

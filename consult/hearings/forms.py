@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField,
     DateTimeLocalField,
     IntegerField,
     SelectField,
@@ -20,6 +19,7 @@ from ..core import languages
 from ..core.vocab import (
     CATEGORIES,
     CHANNELS,
+    CONSENTS,
     FORMATS,
     GENDERS,
     HEARING_FILE_KINDS,
@@ -105,7 +105,9 @@ class EntryForm(FlaskForm):
     speaker = StringField(_l("Speaker"), validators=[Length(max=200, message=_l("Too long."))])
     organisation = StringField(_l("Organisation"), validators=[
         Length(max=300, message=_l("Too long."))])
-    named = BooleanField(_l("The speaker agreed to be named in public"))
+    # As on the paper form and in the kit; a form sent without it publishes no name.
+    consent = SelectField(_l("Publication"), choices=choices_of(CONSENTS), default="anonymous",
+                          validate_choice=False, validators=[Listed()])
     category = SelectField(_l("Category"), choices=choices_of(CATEGORIES), default="individual",
                            validate_choice=False,
                            validators=[InputRequired(message=_l("Choose a category.")), Listed()])
@@ -126,7 +128,7 @@ class EntryForm(FlaskForm):
     def contribution(self) -> dict:
         """The values the hearing channel takes (``intake.hearing_entry``)."""
         return {"speaker": self.speaker.data or "", "organisation": self.organisation.data or "",
-                "named": bool(self.named.data), "category": self.category.data,
+                "consent": self.consent.data, "category": self.category.data,
                 "gender": self.gender.data, "language": self.language.data,
                 "channel": self.channel.data, "body": (self.body.data or "").strip()}
 

@@ -5,7 +5,8 @@ the columns, the restricted values (``kit_vocabulary``) and the translated texts
 a filled kit back is the hearing-kit channel's job (``consult.intake.kit``).
 
 Sheets, named in the kit's language (``sheet_names``): Comments (one row per speaker
-contribution, columns restricted by data-validation lists, every column text so that clause
+contribution, ending with the speaker's consent to publication, columns restricted by
+data-validation lists, every column text so that clause
 keys such as ``1.10`` or ``2.2.1`` stay as typed), Clauses (every clause key with the start
 of its text in the notice languages), About (the hearing and instructions) and a hidden
 Lists sheet, in this order. Lists holds the allowed values and the kit's record: the
@@ -28,16 +29,19 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import languages
+from ..core import formats, languages
 from ..core.spreadsheets import safe_text
-from ..core.time import to_local
-from ..core.vocab import CATEGORIES, CHANNELS, GENDERS
+from ..core.vocab import CATEGORIES, CHANNELS, CONSENTS, GENDERS
 from ..models import Clause, Consultation, Document, DocumentVersion, Hearing
 
-# Column codes in sheet order; headers are translated (``column_labels``).
+# Column codes in sheet order; headers are translated (``column_labels``). The paper
+# form of the handout asks them in this order, so consent, the last, is asked last.
 COLUMNS = ("document", "clause", "speaker", "organisation", "category", "gender",
-           "language", "channel", "comment")
-CHOICE_COLUMNS = ("category", "gender", "language", "channel")
+           "language", "channel", "comment", "consent")
+# Columns added at the end once kits were in use: the rows of a kit made before them are
+# read as if they were blank, and the headers of such a kit still tell its language.
+ADDED_COLUMNS = ("consent",)
+CHOICE_COLUMNS = ("category", "gender", "language", "channel", "consent")
 # Sheets in workbook order, by code, with their names (translated: ``sheet_names``). The
 # names are also the English ones every kit had before kits spoke their language.
 SHEETS = {"comments": _l("Comments"), "clauses": _l("Clauses"), "about": _l("About"),
@@ -105,7 +109,7 @@ def kit_vocabulary(lang: str) -> Vocabulary:
     """The kit's restricted values: labels in ``lang``; any language's label or a code
     accepted when read back."""
     sources = {"category": CATEGORIES, "gender": GENDERS,
-               "channel": CHANNELS.where(hearing=True)}
+               "channel": CHANNELS.where(hearing=True), "consent": CONSENTS}
     labels = {column: list(vocabulary.labels_in(lang).items())
               for column, vocabulary in sources.items()}
     accepted = {column: vocabulary.reader(languages.codes())
@@ -123,7 +127,8 @@ def column_labels() -> dict[str, str]:
             "speaker": str(_l("Speaker")), "organisation": str(_l("Organisation")),
             "category": str(_l("Category")), "gender": str(_l("Gender")),
             "language": str(_l("Language")), "channel": str(_l("Channel")),
-            "comment": str(_l("Comment")), "date": str(_l("Date")), "": str(_l("File"))}
+            "comment": str(_l("Comment")), "consent": str(_l("Publication")),
+            "date": str(_l("Date")), "": str(_l("File"))}
 
 
 def sheet_title(label) -> str:
@@ -145,11 +150,11 @@ def sheet_names() -> dict[str, str]:
 
 def hearing_label(hearing: Hearing, lang: str) -> str:
     """A hearing as the kit and its messages name it: city, local date and time."""
-    return KitHearing(hearing.id, hearing.city_name(lang), _when(hearing), "").label
+    return KitHearing(hearing.id, hearing.city_name(lang), _when(hearing, lang), "").label
 
 
-def _when(hearing: Hearing) -> str:
-    return to_local(hearing.starts_at).strftime("%d.%m.%Y %H:%M") if hearing.starts_at else ""
+def _when(hearing: Hearing, lang: str) -> str:
+    return formats.text(hearing.starts_at, formats.DATETIME, lang)
 
 
 def fold(text: str) -> str:
@@ -207,7 +212,7 @@ def build_kit(hearing: KitHearing, documents: list[KitDocument], vocabulary: Voc
 
     comments.append([texts[c] for c in COLUMNS])
     comments.freeze_panes = "A2"
-    for index, width in enumerate((26, 10, 24, 24, 24, 18, 14, 18, 80), start=1):
+    for index, width in enumerate((26, 10, 24, 24, 24, 18, 14, 18, 80, 36), start=1):
         dimension = comments.column_dimensions[get_column_letter(index)]
         dimension.width = width
         # Text for the whole column (a column style), not only the prepared rows: typed
@@ -265,6 +270,27 @@ def _validation(sheet, cells: str, formula: str) -> None:
     sheet.add_data_validation(validation)
 
 
+def instructions(sheets: dict[str, str], lang: str) -> str:
+    """The About sheet's instructions in the current language (lines separated by newlines)."""
+    general = str(_l(
+        "One row per speaker contribution on the %(comments)s sheet.\n"
+        "Document and Clause: choose from the lists (see the %(clauses)s sheet).\n"
+        "Every column is text: clause numbers such as 1.10 or 2.2.1 stay as typed.\n"
+        "Speaker and Organisation may stay empty.\n"
+        "Category, Gender, Language and Channel: choose from the lists; empty means "
+        "individual, not stated, %(language)s (the language of this kit), oral.\n"
+        "This kit belongs to this hearing only. Upload it on the hearing's page; every row "
+        "is checked first and nothing is imported until all rows are correct. Uploading it "
+        "again adds nothing twice.",
+        comments=sheets["comments"], clauses=sheets["clauses"], language=languages.name(lang)))
+    # A message of its own, so that the lines above keep the translations they have.
+    consent = str(_l(
+        "%(publication)s: choose what the speaker agreed to; empty means published without "
+        "the name. A name is published only with the speaker's consent.",
+        publication=column_labels()["consent"]))
+    return f"{general}\n{consent}"
+
+
 def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
     """The offline kit of ``hearing``, in ``lang``: sheet names, headers, labels, titles."""
     consultation = session.get(Consultation, hearing.consultation_id)
@@ -284,22 +310,8 @@ def kit_workbook(session: Session, hearing: Hearing, lang: str) -> bytes:
         texts = {**column_labels(), "hearing": str(_l("Hearing")), "city": str(_l("City")),
                  "date": str(_l("Date and time")), "venue": str(_l("Venue")),
                  "text": str(_l("Text (%(language)s)")), "sheets": sheets,
-                 "instructions": str(_l(
-                     "One row per speaker contribution on the %(comments)s sheet.\n"
-                     "Document and Clause: choose from the lists (see the %(clauses)s "
-                     "sheet).\n"
-                     "Every column is text: clause numbers such as 1.10 or 2.2.1 stay as "
-                     "typed.\n"
-                     "Speaker and Organisation may stay empty.\n"
-                     "Category, Gender, Language and Channel: choose from the lists; empty "
-                     "means individual, not stated, %(language)s (the language of this kit), "
-                     "oral.\n"
-                     "This kit belongs to this hearing only. Upload it on the hearing's page; "
-                     "every row is checked first and nothing is imported until all rows are "
-                     "correct. Uploading it again adds nothing twice.",
-                     comments=sheets["comments"], clauses=sheets["clauses"],
-                     language=languages.name(lang)))}
+                 "instructions": instructions(sheets, lang)}
         return build_kit(
-            KitHearing(hearing.id, hearing.city_name(lang), _when(hearing),
+            KitHearing(hearing.id, hearing.city_name(lang), _when(hearing, lang),
                        languages.pick(hearing.venue, lang)[0]),
             documents, kit_vocabulary(lang), texts, text_languages, lang)

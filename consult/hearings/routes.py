@@ -10,12 +10,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -27,6 +29,7 @@ from ..comments.intake import Refused
 from ..core import languages
 from ..core.time import from_local, to_local
 from ..core.uploads import UploadError
+from ..core.urls import public_url
 from ..core.vocab import CATEGORIES, HEARING_FILE_KINDS
 from ..drafts import services as draft_services
 from ..forms import fill_localized, localized_name, localized_values
@@ -42,7 +45,9 @@ from ..views import (
     visible,
 )
 from . import forms, records
+from . import handout as printed
 from .kit import column_labels, kit_workbook
+from .statistics import bar_chart
 from .statistics import statistics as participation
 
 bp = Blueprint("hearings", __name__, url_prefix="/<lang>")
@@ -53,14 +58,6 @@ def qr_svg(url: str) -> Markup:
     svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff",
                                                  title=url, omitsize=True)
     return Markup(svg)
-
-
-def public_url(endpoint: str, **values) -> str | None:
-    """An absolute URL for print and QR codes, from PUBLIC_URL; None when it is not set.
-    The request's Host is never the base: anyone can send any Host, and a printed handout
-    or a cached schedule would carry it."""
-    base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    return base + url_for(endpoint, **values) if base else None
 
 
 @bp.get("/hearings/")
@@ -286,7 +283,7 @@ def edit_comment(hearing_id: int, comment_id: int):
         form.document.data = comment.document.slug
         form.clause.data = comment.clause_key or ""
         form.speaker.data, form.organisation.data = comment.author_name, comment.organisation
-        form.named.data = comment.consent == "full"
+        form.consent.data = comment.consent
         for name in ("category", "gender", "language", "channel", "body"):
             form[name].data = getattr(comment, name)
     if not hearing.entry_closed and form.validate_on_submit() and _record_contribution(
@@ -356,17 +353,42 @@ def kit_upload(hearing_id: int):
 
 # ------------------------------------------------------------------ handout and statistics
 
+HANDOUT_BLOCKS = "hearings/_handout_blocks.html"
+
+
+def _handout_blocks(langs: list[str], hearing: Hearing, consultation: Consultation,
+                    versions) -> dict[str, dict[str, Markup]]:
+    """Each part of the handout in each of ``langs``, rendered in that language."""
+    blocks = {}
+    for lang in langs:
+        drafts = [(languages.pick(v.title, lang)[0], printed.contents(v, lang)) for v in versions]
+        arguments = {"title": (hearing,), "facts": (hearing, consultation), "how": (),
+                     "agenda": (hearing,), "contents": (drafts,), "form_heading": (hearing,),
+                     "optional": ()}
+        with force_locale(lang):
+            blocks[lang] = {name: get_template_attribute(HANDOUT_BLOCKS, name)(lang, *args)
+                            for name, args in arguments.items()}
+    return blocks
+
+
 @bp.get("/hearings/<int:hearing_id>/handout")
 @role_required("moderator")
 def handout(hearing_id: int):
-    """A printable A4 handout: agenda, QR code to the drafts, how to comment, the clauses."""
+    """A printable A4 handout in the hearing's working languages: date, venue, deadline,
+    contact, agenda, a QR code to the site, the drafts' contents by clause number, and a
+    paper comment form."""
     session = db.session()
     hearing = _hearing(hearing_id)
+    consultation = session.get(Consultation, hearing.consultation_id)
     versions = [draft_services.version_with_clauses(session, d.current_version_id)
                 for d in _hearing_documents(hearing)]
-    drafts_url = public_url("drafts.notice")
-    return render_template("hearings/handout.html", hearing=hearing, versions=versions,
-                           drafts_url=drafts_url, qr=qr_svg(drafts_url) if drafts_url else None)
+    langs = printed.handout_languages(hearing, current_lang())
+    site_url = public_url("root")
+    return render_template(
+        "hearings/handout.html", hearing=hearing, consultation=consultation, langs=langs,
+        blocks=_handout_blocks(langs, hearing, consultation, versions), site_url=site_url,
+        qr=qr_svg(site_url) if site_url else None,
+        paper_form=printed.paper_form(langs, [v.title for v in versions]))
 
 
 @bp.get("/hearings/statistics")
@@ -376,12 +398,5 @@ def statistics():
     session = db.session()
     consultation = staff_consultation(optional=True)
     stats = participation(session, consultation) if consultation else None
-    return render_template("hearings/statistics.html", stats=stats, bars=bars)
+    return render_template("hearings/statistics.html", stats=stats, bars=bar_chart)
 
-
-def bars(values: dict, labels) -> dict:
-    """Geometry of a horizontal bar chart (percent widths), drawn by the template as SVG."""
-    top = max(values.values(), default=0) or 1
-    return {"rows": [{"label": str(labels.get(k, k)), "value": v, "width": round(70 * v / top, 2)}
-                     for k, v in values.items()],
-            "height": 28 * max(len(values), 1)}

@@ -1,6 +1,8 @@
 """Participation statistics: comments and attendance per hearing, by gender and category."""
 from __future__ import annotations
 
+import textwrap
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -45,3 +47,30 @@ def statistics(session: Session, consultation: Consultation) -> dict:
             "male": sum(h.attendance_men or 0 for h in hearings),
             "unstated": sum(h.attendance_unstated or 0 for h in hearings)},
     }
+
+
+# Bar charts are drawn as SVG on a 100-unit-wide canvas. SVG text does not wrap, so a
+# label is cut into lines here, short enough for the canvas at LABEL_SIZE (a glyph is
+# at most about 0.6 of the font size wide); the bar starts under its label.
+CANVAS = 100
+LABEL_SIZE = 5.5
+LABEL_CHARS = 26
+LINE_HEIGHT = 7
+BAR_HEIGHT = 8
+ROW_GAP = 6
+BAR_MAX = 82  # leaves room for the number after the longest bar
+
+
+def bar_chart(values: dict, labels) -> dict:
+    """Geometry of a horizontal bar chart, in canvas units: for each code of ``values``
+    its label (in lines), its value, its bar's width and where its row starts."""
+    top = max(values.values(), default=0) or 1
+    rows, y = [], 0.0
+    for code, value in values.items():
+        lines = textwrap.wrap(str(labels.get(code, code)), LABEL_CHARS) or [""]
+        rows.append({"lines": lines, "value": value, "y": y,
+                     "bar_y": y + len(lines) * LINE_HEIGHT,
+                     "width": round(BAR_MAX * value / top, 2)})
+        y += len(lines) * LINE_HEIGHT + BAR_HEIGHT + ROW_GAP
+    return {"rows": rows, "height": max(y, 1), "line_height": LINE_HEIGHT,
+            "label_size": LABEL_SIZE, "bar_height": BAR_HEIGHT, "width": CANVAS}

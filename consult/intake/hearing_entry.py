@@ -27,15 +27,13 @@ def _contribution(hearing: Hearing, values: dict) -> NewComment:
     return NewComment(
         channel=values["channel"], body=values["body"], language=values["language"],
         author_name=speaker, organisation=values.get("organisation") or "",
-        category=values["category"], gender=values["gender"],
-        # A speaker is named in public only when they agreed to it at the hearing.
-        consent="full" if values.get("named") and speaker else "anonymous",
+        category=values["category"], gender=values["gender"], consent=values["consent"],
         received_at=hearing_received_at(hearing), hearing_id=hearing.id)
 
 
 def add_contribution(session: Session, hearing: Hearing, document: Document, clause_key: str,
                      values: dict, actor: User | None) -> Comment:
-    """Record one contribution: ``values`` has speaker, organisation, named, category,
+    """Record one contribution: ``values`` has speaker, organisation, consent, category,
     gender, language, channel and body. Refused when the hearing is closed for entry or
     the clause does not exist."""
     if hearing.entry_closed:

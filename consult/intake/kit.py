@@ -7,7 +7,8 @@ records or every problem by row and column; ``import_kit`` refuses a kit made fo
 hearing, imports nothing unless there are no problems, then every row in one go through
 the intake service. The same rows sent again (the same file, or a corrected one) are
 recognised by their content and not added twice. Kits made before the record existed
-(English sheet names, slugs in the Document column) still import.
+(English sheet names, slugs in the Document column) or before the consent column still
+import; a blank consent is "anonymous": a name is published only with consent.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from ..core.spreadsheets import Problem
 from ..core.uploads import Row, UploadError, read_xlsx, sha256
 from ..drafts import revisions
 from ..hearings.kit import (
+    ADDED_COLUMNS,
     CHOICE_COLUMNS,
     COLUMNS,
     ENGLISH_SHEETS,
@@ -78,6 +80,7 @@ class KitRecord:
     language: str
     channel: str
     body: str
+    consent: str
     key: str = ""  # content key: the same contribution imported twice is recognised
 
 
@@ -192,8 +195,9 @@ def _check_row(number: int, cells: dict[str, str], raw_clause, clause_keys: dict
                           ("organisation", MAX_ORGANISATION)):
         if len(cells[column]) > limit:
             problems.append(Problem(number, column, text["too_long"].format(n=limit)))
+    # A blank consent publishes no name: a name is published only with consent.
     defaults = {"category": "individual", "gender": "unstated", "language": default_language,
-                "channel": "hearing-oral"}
+                "channel": "hearing-oral", "consent": "anonymous"}
     codes = {}
     for column in CHOICE_COLUMNS:
         value = cells[column]
@@ -204,7 +208,7 @@ def _check_row(number: int, cells: dict[str, str], raw_clause, clause_keys: dict
         return None, problems
     return KitRecord(number, document, clause, cells["speaker"], cells["organisation"],
                      codes["category"], codes["gender"], codes["language"], codes["channel"],
-                     cells["comment"]), []
+                     cells["comment"], codes["consent"]), []
 
 
 def _document(typed: str, clause_keys: dict[str, set[str]],
@@ -386,13 +390,16 @@ def recorded_versions(rows: list[Row]) -> dict[str, int]:
 
 
 def header_language(header: list) -> str | None:
-    """The language a kit's Comments headers are in, if only one language has them."""
+    """The language a kit's Comments headers are in, if only one language has them (a kit
+    made before the ``ADDED_COLUMNS`` has the headers before them)."""
     typed = [fold(cell_text(value)) for value in header[:len(COLUMNS)]]
+    if len(typed) < len(COLUMNS) - len(ADDED_COLUMNS):
+        return None
     found = []
     for lang in languages.codes():
         with force_locale(lang):
             labels = column_labels()
-        if typed == [fold(labels[column]) for column in COLUMNS]:
+        if typed == [fold(labels[column]) for column in COLUMNS[:len(typed)]]:
             found.append(lang)
     return found[0] if len(found) == 1 else None
 
@@ -468,7 +475,8 @@ def import_kit(session: Session, hearing: Hearing, data: bytes, filename: str,
                        versions[r.document].id), NewComment(
         channel=r.channel, body=r.body, language=r.language, author_name=r.speaker,
         organisation=r.organisation, category=r.category, gender=r.gender,
-        received_at=received_at, hearing_id=hearing.id, source_ref=f"kit:{hearing.id}:{r.key}"))
+        consent=r.consent, received_at=received_at, hearing_id=hearing.id,
+        source_ref=f"kit:{hearing.id}:{r.key}"))
         for r in records]
     outcome = ImportOutcome()
     for recorded in record_comments(session, entries, actor):

@@ -17,11 +17,12 @@ from .drafts import (
     Section,
 )
 from .hearings import Hearing, HearingFile, ImportBatch
+from .mail import OutboxMessage
 
 __all__ = [
     "Base", "User", "AuditEvent", "ChapterAssignment", "Comment", "DuplicateGroup", "Response",
     "SubmissionClaim",
     "Clause", "ClauseLineage", "ClauseMatch", "Decision",
     "Consultation", "Document", "DocumentVersion", "Section", "Hearing", "HearingFile",
-    "ImportBatch",
+    "ImportBatch", "OutboxMessage",
 ]

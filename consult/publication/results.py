@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from .. import audit
 from ..cache import lru
 from ..core.time import iso_local, utcnow
+from ..mail import events as mail
 from ..models import (
     Clause,
     ClauseLineage,
@@ -81,6 +82,7 @@ def publish(session: Session, consultation: Consultation, actor: User | None,
     session.flush()
     audit.record(session, actor, "results.publish", consultation, before,
                  {"results_published_at": iso_local(consultation.results_published_at)})
+    mail.results_published(session, consultation)
 
 
 def unapproved(session: Session, consultation: Consultation) -> int:
@@ -106,6 +108,7 @@ def unpublish(session: Session, consultation: Consultation, actor: User | None) 
     session.flush()
     audit.record(session, actor, "results.unpublish", consultation, before,
                  {"results_published_at": None})
+    mail.results_withdrawn(session, consultation)
 
 
 

@@ -17,7 +17,8 @@ from ..drafts import revisions
 from ..drafts import services as draft_services
 from ..forms import fill_localized, localized_values
 from ..intake.letters import split_keys
-from ..models import Consultation
+from ..mail import events as mail
+from ..models import Comment, Consultation
 from ..publication import decision as decisions
 from ..views import staff_consultation
 from . import forms
@@ -144,7 +145,12 @@ def moderation():
     if not form.validate_on_submit():
         return _page(item, all_forms, 400)
     lifecycle.set_moderation(db.session(), item, form.moderation.data, current_user)
+    was_required = item.answer_approval
     lifecycle.set_answer_approval(db.session(), item, form.answer_approval.data, current_user)
+    if was_required and not item.answer_approval:
+        # Every answer is public now: their commenters are told.
+        mail.answers_changed(db.session(), comment_ids=db.session().scalars(
+            select(Comment.id).where(Comment.consultation_id == item.id)).all())
     db.session().commit()
     flash(_("The moderation mode was saved."), "success")
     return _back(item, "#moderation")

@@ -20,6 +20,7 @@ from .. import audit
 from ..core import languages
 from ..core.time import utcnow
 from ..core.vocab import STATUSES
+from ..mail import events as mail
 from ..models import (
     AuditEvent,
     Clause,
@@ -302,6 +303,7 @@ def save_answer(session: Session, comment: Comment, status: str, rationale: str,
     audit.record(session, actor, "response.save", response, before=before,
                  after=snapshot(response) | {"for_comment_id": comment.id})
     session.flush()
+    mail.answers_changed(session, responses=[response])
     return response
 
 

@@ -50,10 +50,11 @@ from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session, aliased
 
 from ..comments import public as policy
+from ..core import formats
 from ..core.consultation import current_consultation
 from ..core.languages import pick
 from ..core.text import clean
-from ..core.time import TIMEZONE, to_local, utcnow
+from ..core.time import TIMEZONE, utcnow
 from ..core.vocab import CATEGORIES, CHANNELS, HEARING_STATUSES, STATES, STATUSES
 from ..drafts import revisions
 from ..i18n import clause_label
@@ -302,9 +303,8 @@ def _str(value) -> str:
 
 
 def _when(value) -> str:
-    """A stored time as people read it here, in Asia/Bishkek."""
-    local = to_local(value)
-    return f"{local:%d.%m.%Y %H:%M}" if local is not None else ""
+    """A stored time as people read it, in Asia/Bishkek, in the file's language."""
+    return formats.current(value, formats.DATETIME)
 
 
 # ---------------------------------------------------------------- reading the record

@@ -57,6 +57,7 @@ from ..core.uploads import (
 )
 from ..core.vocab import STATUSES
 from ..i18n import current_lang
+from ..mail import events as mail
 from ..models import AuditEvent, Comment, Response, User
 from .answers import (
     FINAL,
@@ -653,6 +654,7 @@ def _apply(session: Session, plan: list[_Planned], outcome: Outcome, actor: User
                             "file again in a moment."))
     outcome.applied = [Applied(p.row.number, p.row.comment_id, p.row.status)
                        for p in pending]
+    mail.answers_changed(session, comment_ids=[p.row.comment_id for p in pending])
 
 
 def _finish_conflicts(session: Session, outcome: Outcome, actor: User | None,

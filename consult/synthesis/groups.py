@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..core.time import utcnow
+from ..mail import events as mail
 from ..models import Comment, DuplicateGroup, Response, User
 from .answers import FINAL, decided_documents, snapshot
 
@@ -110,6 +111,7 @@ def create_group(session: Session, comment_ids: list[int], actor: User | None):
                  after={"members": ids, "clause_key": group.clause_key,
                         "answer_from_comment": answered_from.id if answered_from else None})
     session.flush()
+    mail.answers_changed(session, comment_ids=ids)  # members may now have a public answer
     session.expire_all()
     return group, answered_from
 
@@ -170,6 +172,7 @@ def merge_groups(session: Session, target_id: int, source_id: int, actor: User |
                  after={"members": [m.id for m in _members(session, target)],
                         "merged_group": source.id})
     session.flush()
+    mail.answers_changed(session, comment_ids=[m.id for m in moved])
     session.expire_all()
     return target
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..core.time import iso_local, utcnow
+from ..mail import events as mail
 from ..models import (
     AuditEvent,
     ChapterAssignment,
@@ -230,6 +231,7 @@ def approve(session: Session, responses: Iterable[Response], actor: User) -> int
         audit.record(session, actor, "response.approve", response,
                      before={"revision": response.revision},
                      after={"approved_at": iso_local(now)})
+        mail.answers_changed(session, responses=[response])
         count += 1
     session.flush()
     return count
@@ -248,6 +250,7 @@ def send_back(session: Session, response: Response, actor: User, note: str) -> N
     session.flush()
     audit.record(session, actor, "response.return", response, before=before,
                  after={"note": note})
+    mail.answers_changed(session, responses=[response])
 
 
 def last_note(session: Session, response: Response | None) -> str:

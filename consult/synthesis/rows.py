@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..comments import public as policy
+from ..core import formats
 from ..core.consultation import current_consultation
-from ..core.time import local_naive, to_local
+from ..core.time import local_naive
 from ..core.vocab import (
     CATEGORIES,
     CHANNELS,
@@ -103,9 +104,9 @@ class Meta:
 
 def hearing_label(hearing: Hearing, lang: str) -> str:
     """A hearing as a reader names it: city and local date."""
-    when = to_local(hearing.starts_at)
     city = hearing.city_name(lang)
-    return f"{city}, {when:%d.%m.%Y}" if when else city
+    return f"{city}, {formats.text(hearing.starts_at, formats.DATE, lang)}" \
+        if hearing.starts_at else city
 
 
 def iter_rows(session: Session, *, lang: str, public: bool,

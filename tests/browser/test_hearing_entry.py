@@ -11,7 +11,8 @@ def test_keyboard_only_entry_of_three_comments(page, live_server, sign_in, make_
     make_user("moderator", email="clerk@example.org")
     sign_in(page, "clerk@example.org")
     page.wait_for_url(lambda url: "/login" not in url)  # the sign-in redirect has landed
-    page.goto(f"{live_server}/en/hearings/{naryn}/entry")
+    # The document is chosen once (the form opens on "Choose…"); each save keeps it.
+    page.goto(f"{live_server}/en/hearings/{naryn}/entry?document=sample-programme")
     speakers = [("1", "Айгүл", "Protect the juniper forests."),
                 ("3", "", "Add a budget line for rangers."),
                 ("annex-1.1", "Бакыт", "Count the protected land by district.")]

@@ -1,5 +1,7 @@
 """A commenter who published with their name takes the name back on their receipt page,
-with no account, and no longer finds it under the clause."""
+with no account, and no longer finds it under the clause. A commenter with only the code
+from a paper receipt finds the comment again from the notice page, and the receipt prints
+as a receipt."""
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -48,3 +50,36 @@ def test_commenter_withdraws_their_name_on_the_receipt_page(
     discussion = page.locator("section.discussion")
     expect(discussion).to_contain_text(BODY)  # the text stays published
     expect(discussion).not_to_contain_text(NAME)
+
+
+def test_commenter_finds_their_comment_by_the_code_typed_from_paper(
+        app, page, live_server, make_document, open_period, submit_online):
+    make_document()
+    open_period()
+    code = published_with_name(app, submit_online)
+    page.goto(f"{live_server}/ky/")
+    box = page.locator("#find-comment-code")
+    # As read off paper: small letters, spaces for the dashes.
+    box.fill(code.lower().replace("-", " "))
+    with page.expect_navigation():
+        page.locator(".find-comment button[type=submit]").click()
+
+    expect(page).to_have_url(f"{live_server}/ky/receipts/{code}/")
+    expect(page.locator(".receipt-code code")).to_have_text(code)
+    expect(page.locator(".comment-body").first).to_have_text(BODY)
+
+    # The print button is there with scripts; on paper only the receipt itself remains:
+    # the code, the full address, the date, the clause and the text, not the forms.
+    expect(page.locator("#print-receipt")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("#print-receipt")).to_be_hidden()
+    expect(page.locator(".your-choices")).to_be_hidden()
+    expect(page.locator("header.site nav.main")).to_be_hidden()
+    expect(page.locator(".receipt-url .url")).to_have_text(
+        f"{app.config['PUBLIC_URL']}/ky/receipts/{code}/")
+    code_size = page.locator(".receipt-code code").evaluate(
+        "element => parseFloat(getComputedStyle(element).fontSize)")
+    assert code_size >= 30  # 26pt: readable across a table
+    expect(page.locator("dl.receipt time").first).to_be_visible()
+    expect(page.locator("dl.receipt a[href$='/sample-programme/1/']")).to_be_visible()
+    expect(page.locator(".comment-body").first).to_be_visible()
