@@ -50,6 +50,7 @@ def prepare(database_url: str) -> list[str]:
     from consult.core.consultation import current_consultation, set_period
     from consult.core.time import utcnow
     from consult.drafts.load import import_paths
+    from consult.hearings.schedule import load_schedule
     from consult.models import Base, Clause, Document
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
@@ -58,6 +59,8 @@ def prepare(database_url: str) -> list[str]:
         session = db.session()
         _outcomes, problems = import_paths(session, [str(ROOT / "drafts")])
         assert not problems, problems
+        # The notice's authority, developer and contact: a period opens on a whole notice.
+        load_schedule(session, ROOT / "drafts" / "hearings.json")
         set_period(session, current_consultation(session), utcnow() - timedelta(days=1),
                    utcnow() + timedelta(days=30), actor=None)
         session.commit()
@@ -161,7 +164,15 @@ def main() -> int:
     parser.add_argument("--visit-every", type=int, default=1, metavar="N",
                         help="fetch the page (new browser, new token) before every N-th "
                         "comment; 1 = before every comment")
+    parser.add_argument("--stack", choices=("gunicorn-sqlite", "nginx-postgres"),
+                        default="gunicorn-sqlite",
+                        help="gunicorn alone on SQLite, or the deployed stack: nginx "
+                        "(deploy/nginx/consult.conf) in front of gunicorn "
+                        "(deploy/gunicorn.conf.py) on PostgreSQL (TEST_DATABASE_URL's "
+                        "server) with Redis")
     args = parser.parse_args()
+    if args.stack == "nginx-postgres":
+        return run_on_the_deployed_stack(args)
 
     folder = Path(tempfile.mkdtemp(prefix="comment-load-"))
     database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -176,25 +187,8 @@ def main() -> int:
                             "--threads", "4")
     try:
         wait_until_up(port, paths[0], server)
-        jobs = list(range(args.comments))[::-1]
-        lock = threading.Lock()
-        latencies: list[float] = []
-        receipts: list[str] = []
-        failures: list[str] = []
-        threads = [threading.Thread(target=citizen, args=(
-            port, paths, jobs, lock, latencies, receipts, failures, i, args.visit_every))
-            for i in range(args.clients)]
-        cpu_before = worker_cpu_seconds(server.pid)
-        client_cpu_before = time.process_time()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        cpu = worker_cpu_seconds(server.pid) - cpu_before
-        client_cpu = time.process_time() - client_cpu_before
-        load = os.getloadavg()[0]
+        receipts, latencies, failures, elapsed, cpu, client_cpu, load = load_comments(
+            port, paths, args, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -203,6 +197,70 @@ def main() -> int:
             redis.wait(timeout=10)
 
     stored = count_comments(database_url)
+    return report(args, storage, "SQLite WAL", receipts, latencies, failures, elapsed, cpu,
+                  client_cpu, load, stored)
+
+
+def load_comments(port: int, paths: list[str], args, server_pid: int) -> tuple:
+    """Run the citizens against ``port``; (receipts, latencies, failures, elapsed, server
+    CPU, client CPU, load average)."""
+    jobs = list(range(args.comments))[::-1]
+    lock = threading.Lock()
+    latencies: list[float] = []
+    receipts: list[str] = []
+    failures: list[str] = []
+    threads = [threading.Thread(target=citizen, args=(
+        port, paths, jobs, lock, latencies, receipts, failures, i, args.visit_every))
+        for i in range(args.clients)]
+    cpu_before = worker_cpu_seconds(server_pid)
+    client_cpu_before = time.process_time()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return (receipts, latencies, failures, elapsed, worker_cpu_seconds(server_pid) - cpu_before,
+            time.process_time() - client_cpu_before, os.getloadavg()[0])
+
+
+def run_on_the_deployed_stack(args) -> int:
+    """The comment load through nginx in front of gunicorn on PostgreSQL and Redis, the
+    servers started as the soak tests start them (tests/soak/servers.py)."""
+    from tests.soak.servers import (  # bench-only: the soak tests' stack, reused
+        Gunicorn,
+        Nginx,
+        app_environment,
+        prepared_site,
+    )
+    server_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    folder = Path(tempfile.mkdtemp(prefix="comment-load-"))
+    storage = "redis://127.0.0.1:6379/13"
+    with prepared_site(server_url) as site:
+        before = count_comments(site.database_url)
+        app = Gunicorn(app_environment(site.database_url, storage), folder / "gunicorn.log",
+                       workers=args.workers)
+        nginx = Nginx(folder / "nginx", [app.address])
+        try:
+            app.start()
+            nginx.start()
+            paths = list(site.clauses)
+            receipts, latencies, failures, elapsed, cpu, client_cpu, load = load_comments(
+                nginx.port, paths, args, app.process.pid)
+        finally:
+            nginx.stop()
+            app.stop()
+        stored = count_comments(site.database_url) - before
+    if os.environ.get("BENCH_KEEP_LOGS"):
+        print(f"logs kept in {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return report(args, storage, "PostgreSQL behind nginx", receipts, latencies, failures,
+                  elapsed, cpu, client_cpu, load, stored)
+
+
+def report(args, storage, database, receipts, latencies, failures, elapsed, cpu, client_cpu,
+           load, stored) -> int:
     rate = len(receipts) / elapsed
     p50 = percentile(latencies, 50) * 1000
     p99 = percentile(latencies, 99) * 1000
@@ -210,7 +268,7 @@ def main() -> int:
     ok = rate >= TARGET_RATE and p99 < TARGET_P99_MS and stored == len(receipts) == \
         len(set(receipts)) and lost == 0
     print(f"comment load: {args.comments} comments, {args.clients} clients, "
-          f"gunicorn {args.workers} workers, SQLite WAL, rate limit storage "
+          f"gunicorn {args.workers} workers, {database}, rate limit storage "
           f"{storage.split(':')[0]}, a page fetched before every {args.visit_every} comment(s)")
     print(f"  accepted comments/s: {rate:8.1f}   (target >= {TARGET_RATE:.0f})")
     print(f"  POST latency p50:    {p50:8.1f} ms")

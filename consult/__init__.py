@@ -18,6 +18,7 @@ def create_app(config=None) -> Flask:
     from .core.paging import IdConverter
     from .drafts.routes import bp as drafts_bp
     from .extensions import csrf, login_manager
+    from .health import bp as health_bp
     from .hearings.routes import bp as hearings_bp
     from .intake.routes import bp as intake_bp
     from .mail.routes import bp as mail_bp
@@ -44,6 +45,6 @@ def create_app(config=None) -> Flask:
     app.jinja_env.globals.update(STAFF_LINKS=STAFF_LINKS, withheld_label=withheld_label,
                                  staff_phase=staff_phase)
     for bp in (drafts_bp, hearings_bp, intake_bp, comments_bp, synthesis_bp, publication_bp,
-               settings_bp, accounts_bp, api_bp, mail_bp):
+               settings_bp, accounts_bp, api_bp, health_bp, mail_bp):
         app.register_blueprint(bp)
     return app

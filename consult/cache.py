@@ -111,7 +111,8 @@ def _revise_on_bulk(state) -> None:
     params = state.parameters
     rows = params if isinstance(params, list) else [params] if params else []
     ids = {row.get("document_id") for row in rows if isinstance(row, dict)}
-    if state.is_insert and table is Comment.__table__ and rows and None not in ids:
+    # By name: an ORM statement's table is an annotated copy, never the Table itself.
+    if state.is_insert and table.name == Comment.__tablename__ and rows and None not in ids:
         _revise(state.session, ids, everything=False)
     else:
         _revise(state.session, set(), everything=True)
@@ -142,10 +143,18 @@ def _revise(session: Session, documents: set[int], everything: bool) -> None:
     if not documents and not everything:
         return
     statement = update(Document).values(public_revision=Document.public_revision + 1)
+    rows = select(Document.id).order_by(Document.id)
     if not everything:
         statement = statement.where(Document.id.in_(sorted(documents)))
+        rows = rows.where(Document.id.in_(sorted(documents)))
     # A Core statement on the session's connection: inside a flush, no autoflush.
-    session.connection().execute(statement.execution_options(synchronize_session=False))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # The rows locked in one order (by id) in every transaction: an UPDATE locks them
+        # in the order it finds them, which differs between two concurrent ones, and two
+        # comments on different documents then deadlock.
+        connection.execute(rows.with_for_update(key_share=True))
+    connection.execute(statement.execution_options(synchronize_session=False))
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Document) and (everything or obj.id in documents):
             session.expire(obj, ["public_revision"])

@@ -102,3 +102,7 @@ def reset() -> None:
     """Forget every counter (tests)."""
     current_app.extensions[EXTENSION].storage.reset()
 
+
+def storage_reachable() -> bool:
+    """Whether the counters' storage answers (``/readyz``)."""
+    return bool(current_app.extensions[EXTENSION].storage.check())

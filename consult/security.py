@@ -125,7 +125,11 @@ RETRY_AFTER = 30
 
 
 def _database_away(error):
-    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    # The driver's first line says why (refused, timed out, terminated, deadlock); the
+    # statement and its parameters (people's text) stay out of the log.
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+    current_app.logger.warning("database unavailable: %s: %s", error.__class__.__name__,
+                               reason[0][:200] if reason else "")
     db.discard_session()
     headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
     if request.path.startswith("/api/"):

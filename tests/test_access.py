@@ -85,7 +85,7 @@ PUBLIC = {
     "publication.results_document", "publication.results_csv", "accounts.login",
     "accounts.logout", "api.index", "api.openapi", "api.documents", "api.document",
     "api.version", "api.comments", "api.comment", "api.hearings", "api.results",
-    "favicon",
+    "health.healthz", "health.readyz", "favicon",
     "mail.stop_page",
 }
 

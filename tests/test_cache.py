@@ -58,6 +58,20 @@ def test_bulk_statements_revise_too(session, doc):
     assert before < after_insert < revision(session, doc)
 
 
+def test_a_comment_revises_its_own_document_only(session, doc, make_document):
+    """A comment inserted in bulk (as every channel records them) names its document: only
+    that one is revised. Revising every document on each comment made concurrent comments
+    on PostgreSQL deadlock on the document rows."""
+    other = make_document("other-programme")
+    before = revision(session, other)
+    session.execute(insert(Comment).returning(Comment.id), [dict(
+        consultation_id=doc.consultation_id, document_id=doc.id,
+        version_id=doc.current_version_id, clause_key="1", language="ru", body="Mine.",
+        receipt_code=secrets.token_hex(8), state="published")])
+    session.commit()
+    assert revision(session, other) == before
+
+
 def test_changes_elsewhere_leave_the_revision_alone(session, doc, make_user):
     before = revision(session, doc)
     user = session.get(User, make_user("drafter"))
