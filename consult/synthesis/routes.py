@@ -164,6 +164,19 @@ def _assign_form(session, comment):
     return form
 
 
+def _review_step(session, step, said) -> None:
+    """Run one step of the review (assigning, approving, sending back): committed with
+    ``said(its result)`` flashed, or rolled back with the reason it was refused."""
+    try:
+        result = step()
+    except review.ReviewRefused as refusal:
+        session.rollback()
+        flash(str(refusal), "error")
+    else:
+        session.commit()
+        flash(said(result), "success")
+
+
 @bp.post("/desk/comments/<int:comment_id>/assign")
 @role_required("lead")
 def assign(comment_id: int):
@@ -173,15 +186,10 @@ def assign(comment_id: int):
     form = _assign_form(session, comment)
     if form.validate_on_submit():
         drafter = session.get(User, int(form.drafter.data)) if form.drafter.data else None
-        try:
-            review.assign_comment(session, comment, drafter, current_user)
-        except review.ReviewRefused as refusal:
-            session.rollback()
-            flash(str(refusal), "error")
-        else:
-            session.commit()
-            flash(_("The comment was given to %(who)s.", who=drafter.label) if drafter else
-                  _("The comment goes with its chapter again."), "success")
+        _review_step(session, lambda: review.assign_comment(session, comment, drafter,
+                                                            current_user),
+                     lambda _done: _("The comment was given to %(who)s.", who=drafter.label)
+                     if drafter else _("The comment goes with its chapter again."))
     return redirect(url_for("synthesis.answer", comment_id=comment.id))
 
 
@@ -193,14 +201,8 @@ def approve(comment_id: int):
     comment = _comment_or_404(session, comment_id)
     response = answers.stored_response(session, comment)
     if GroupActionForm().validate_on_submit() and response is not None:
-        try:
-            review.approve(session, [response], current_user)
-        except review.ReviewRefused as refusal:
-            session.rollback()
-            flash(str(refusal), "error")
-        else:
-            session.commit()
-            flash(_("The answer is approved: the public can read it."), "success")
+        _review_step(session, lambda: review.approve(session, [response], current_user),
+                     lambda _count: _("The answer is approved: the public can read it."))
     return redirect(url_for("synthesis.answer", comment_id=comment.id))
 
 
@@ -213,14 +215,10 @@ def send_back(comment_id: int):
     response = answers.stored_response(session, comment)
     form = ReturnForm()
     if form.validate_on_submit() and response is not None:
-        try:
-            review.send_back(session, response, current_user, form.note.data)
-        except review.ReviewRefused as refusal:
-            session.rollback()
-            flash(str(refusal), "error")
-        else:
-            session.commit()
-            flash(_("The answer was sent back to its drafter with your note."), "success")
+        _review_step(session, lambda: review.send_back(session, response, current_user,
+                                                       form.note.data),
+                     lambda _done: _("The answer was sent back to its drafter with your "
+                                     "note."))
     return redirect(url_for("synthesis.answer", comment_id=comment.id))
 
 
@@ -236,15 +234,9 @@ def review_page():
         ids = [record_id(raw) for raw in request.form.getlist("response")]
         chosen = list(session.scalars(select(Response).where(
             Response.id.in_([i for i in ids if i is not None] or [0]))))
-        try:
-            count = review.approve(session, chosen, current_user)
-        except review.ReviewRefused as refusal:
-            session.rollback()
-            flash(str(refusal), "error")
-        else:
-            session.commit()
-            flash(ngettext("%(num)d answer approved.", "%(num)d answers approved.", count),
-                  "success")
+        _review_step(session, lambda: review.approve(session, chosen, current_user),
+                     lambda count: ngettext("%(num)d answer approved.",
+                                            "%(num)d answers approved.", count))
         return redirect(url_for("synthesis.review_page", consultation=consultation.slug))
     every = request.args.get("all") == "1"
     number = page_number(request.args.get("page"))
@@ -272,7 +264,8 @@ def assignments():
         if not GroupActionForm().validate_on_submit():
             abort(400)
         by_id = {str(user.id): user for user in people}
-        try:
+
+        def give_out() -> None:
             for chapter in review.chapters(session, document):
                 if chapter.position is None:
                     continue
@@ -282,12 +275,8 @@ def assignments():
                                                  "drafter."))
                 review.assign_chapter(session, document, chapter.position,
                                       by_id.get(chosen), current_user)
-        except review.ReviewRefused as refusal:
-            session.rollback()
-            flash(str(refusal), "error")
-        else:
-            session.commit()
-            flash(_("The chapters were given out."), "success")
+
+        _review_step(session, give_out, lambda _done: _("The chapters were given out."))
         return redirect(url_for("synthesis.assignments", doc=document.slug))
     return render_template("synthesis/assignments.html", documents=documents,
                            document=document, chapters=review.chapters(session, document),
