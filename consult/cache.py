@@ -143,17 +143,17 @@ def _revise(session: Session, documents: set[int], everything: bool) -> None:
     if not documents and not everything:
         return
     statement = update(Document).values(public_revision=Document.public_revision + 1)
-    rows = select(Document.id).order_by(Document.id)
+    locked = select(Document.id).order_by(Document.id)
     if not everything:
         statement = statement.where(Document.id.in_(sorted(documents)))
-        rows = rows.where(Document.id.in_(sorted(documents)))
+        locked = locked.where(Document.id.in_(sorted(documents)))
     # A Core statement on the session's connection: inside a flush, no autoflush.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # The rows locked in one order (by id) in every transaction: an UPDATE locks them
         # in the order it finds them, which differs between two concurrent ones, and two
         # comments on different documents then deadlock.
-        connection.execute(rows.with_for_update(key_share=True))
+        connection.execute(locked.with_for_update(key_share=True))
     connection.execute(statement.execution_options(synchronize_session=False))
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Document) and (everything or obj.id in documents):

@@ -753,12 +753,13 @@ def _write(session: Session, plan: list[_Planned], actor: User | None, export_id
     """
     if not plan:
         return []
+    now = utcnow()  # one time for the whole upload, whatever the number of slices
     try:
         with session.begin_nested():
             # A slice at a time: the parameters and audit events of 100,000 answers at
             # once would take more memory than the rest of the upload.
             for start in range(0, len(plan), WRITE_CHUNK):
-                _write_slice(session, plan[start:start + WRITE_CHUNK], actor, export_id)
+                _write_slice(session, plan[start:start + WRITE_CHUNK], actor, export_id, now)
     except (_Raced, IntegrityError):
         return _raced(session, plan)
     # Objects loaded earlier (a comment's cached answer, a document's revision) are stale.
@@ -767,10 +768,9 @@ def _write(session: Session, plan: list[_Planned], actor: User | None, export_id
 
 
 def _write_slice(session: Session, plan: list[_Planned], actor: User | None,
-                 export_id: str) -> None:
+                 export_id: str, now: datetime) -> None:
     """Write a slice of ``_write``'s plan; raises _Raced (or IntegrityError) on a race."""
     table = Response.__table__
-    now = utcnow()
     responder_id = actor.id if actor is not None else None
     updates = [p for p in plan if p.answer is not None]
     inserts = [p for p in plan if p.answer is None]
