@@ -1,8 +1,8 @@
 """Load test of the comment form: gunicorn (2 gthread workers) on SQLite, 16 concurrent citizens.
 
 Each simulated citizen is a fresh browser visit: on one keep-alive connection with its own
-cookies it opens a clause page, takes the CSRF token from
-the form and posts a comment through it, as a browser does. Prints accepted comments per
+cookies it opens a clause page and posts a comment through its form, as a browser does
+(saying where the form comes from: Origin and Sec-Fetch-Site). Prints accepted comments per
 second, p50/p99 latency of the comment POST, and checks that the database holds exactly
 as many comments as receipts were returned.
 
@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from serving import (  # noqa: E402
     Browser,
     comment_form,
-    form_token,
     free_port,
     percentile,
     receipt_code,
@@ -105,10 +104,10 @@ def start_redis() -> tuple[subprocess.Popen | None, str]:
 def citizen(port: int, paths: list[str], jobs: list[int], lock: threading.Lock,
             latencies: list[float], receipts: list[str], failures: list[str], ident: int,
             visit_every: int):
-    """One client: open a clause page in a fresh browser, take the form's CSRF token and
-    post a comment; a new visit (fresh cookies, page fetched again) every ``visit_every``
-    comments, the comments in between posted from the clause pages the visitor moves to."""
-    done, token, browser = 0, "", None
+    """One client: open a clause page in a fresh browser and post a comment; a new visit
+    (fresh cookies, page fetched again) every ``visit_every`` comments, the comments in
+    between posted from the clause pages the visitor moves to."""
+    done, browser = 0, None
     while True:
         with lock:
             if not jobs:
@@ -120,10 +119,9 @@ def citizen(port: int, paths: list[str], jobs: list[int], lock: threading.Lock,
                 if browser is not None:
                     browser.close()
                 browser = Browser(port, f"comment-load/{ident * 100_000 + done}")
-                _, page = browser.request("GET", path)
-                token = form_token(page)
+                browser.request("GET", path)
             done += 1
-            form = comment_form(token, f"Load test comment {n} from client {ident}.\n"
+            form = comment_form(f"Load test comment {n} from client {ident}.\n"
                                 "Токойлорду коргоо керек.", f"Citizen {n}")
             started = time.perf_counter()
             answer, _ = browser.request("POST", path, form)
@@ -162,7 +160,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--visit-every", type=int, default=1, metavar="N",
-                        help="fetch the page (new browser, new token) before every N-th "
+                        help="fetch the page (new browser, new cookies) before every N-th "
                         "comment; 1 = before every comment")
     parser.add_argument("--stack", choices=("gunicorn-sqlite", "nginx-postgres"),
                         default="gunicorn-sqlite",

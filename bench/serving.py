@@ -71,13 +71,15 @@ def wait_until_up(port: int, path: str, server: subprocess.Popen, seconds: float
 class Browser:
     """A fresh browser visit: one keep-alive connection and its own cookies.
 
-    Like a real browser it fetches a page and posts its form over the same connection, and
-    does not follow redirects: the receipt address is in Location.
+    Like a real browser it fetches a page and posts its form over the same connection,
+    saying where the form comes from (Origin and Fetch Metadata, as every current browser
+    does), and does not follow redirects: the receipt address is in Location.
     """
 
     def __init__(self, port: int, user_agent: str, timeout: float = 30):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.headers = {"User-Agent": user_agent}
+        self.origin = f"http://127.0.0.1:{port}"
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None,
@@ -89,7 +91,8 @@ class Browser:
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
+            sent.update({"Content-Type": "application/x-www-form-urlencoded",
+                         "Origin": self.origin, "Sec-Fetch-Site": "same-origin"})
         self.connection.request(method, path, body=body, headers=sent)
         response = self.connection.getresponse()
         data = response.read()
@@ -109,7 +112,7 @@ class Browser:
 
 
 def form_token(page: bytes) -> str:
-    """The CSRF token of the (first) form on ``page``."""
+    """The CSRF token of the (first) staff form on ``page`` (sign-in, moderation)."""
     field = TOKEN_FIELD.search(page.decode())
     value = VALUE.search(field.group()) if field else None
     if value is None:
@@ -117,9 +120,10 @@ def form_token(page: bytes) -> str:
     return value.group(1)
 
 
-def comment_form(token: str, body: str, author: str) -> dict:
-    """The comment form as a citizen fills it in (anonymous publication, no e-mail)."""
-    return {"csrf_token": token, "body": body, "author_name": author, "organisation": "",
+def comment_form(body: str, author: str) -> dict:
+    """The comment form as a citizen fills it in (anonymous publication, no e-mail); it
+    carries no token of the visitor's."""
+    return {"body": body, "author_name": author, "organisation": "",
             "category": "individual", "region": "naryn", "gender": "", "email": "",
             "consent": "anonymous", "website": ""}
 

@@ -13,9 +13,10 @@ Two mechanisms, both in this module:
    lock: gunicorn's threaded workers share them), so that ``clear_all()`` empties every
    one in one call (tests do).
 
-``PageCache`` keeps whole anonymous pages, cut where the visitor's CSRF token goes, with a
-digest of what they show: ``page_validator()`` gives the ETag of the page a request is
-answered with (``consult.delivery`` answers ``304 Not Modified`` with it).
+``PageCache`` keeps whole anonymous pages, the same bytes for every reader, with a digest
+of what they show: ``page_validator()`` gives the ETag of the page a request is answered
+with (``consult.delivery`` answers ``304 Not Modified`` with it and lets shared caches
+keep it).
 """
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ from collections.abc import Hashable
 from itertools import chain
 
 from cachetools import LRUCache
-from flask import Response, current_app, request, session
+from flask import Response, current_app, g, request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -165,14 +165,15 @@ def _revise(session: Session, documents: set[int], everything: bool) -> None:
 class PageCache:
     """Whole public pages kept per worker for anonymous readers.
 
-    A page's key holds everything it depends on (see the caller); the only per-visitor
-    part is the CSRF token in the comment form: the stored copy is cut where the token
-    stood, and the visitor's own token is put there on the way out.
+    A page's key holds everything it depends on (see the caller). Nothing in a kept page
+    belongs to one visitor: the comment form carries no session token (``consult.security``
+    checks where a post comes from instead), so the same bytes may go to every reader, and
+    nginx may keep them too (``consult.delivery`` says for how long).
     """
 
     def __init__(self, name: str, size: int):
-        # Kept encoded and cut at the CSRF token, with a digest of the rest (the page's
-        # validator): serving a hit is joining three strings.
+        # Kept encoded, with a digest of the bytes (the page's validator): serving a hit
+        # costs no rendering and no hashing.
         self._pages = lru(name, size)
 
     def get(self, key: tuple) -> Response | None:
@@ -180,36 +181,26 @@ class PageCache:
         page = self._pages.get(key)
         if page is None:
             return None
-        head, tail, digest = page
-        body = head if tail is None else b"".join((head, generate_csrf().encode(), tail))
-        _answering_with(digest, holds_token=tail is not None)
+        body, digest = page
+        request.environ[_VALIDATOR] = digest
         return Response(body, content_type="text/html; charset=utf-8")
 
     def put(self, key: tuple, html: str) -> None:
-        """Keep a page rendered for this request, cut where its CSRF token stands."""
-        head, token, tail = html.partition(generate_csrf())
-        head_bytes, tail_bytes = (head.encode(), tail.encode()) if token else (html.encode(), None)
-        # What the page shows, apart from the token: its ETag follows the page itself
-        # (revision, language, template, code), whichever worker rendered it.
-        digest = hashlib.blake2b(head_bytes + b"\0" + (tail_bytes or b""),
-                                 digest_size=16).hexdigest()
-        self._pages.set(key, (head_bytes, tail_bytes, digest))
-        _answering_with(digest, holds_token=bool(token))
+        """Keep a page rendered for this request, unless it holds something of this
+        visitor's own (a form token a template asked for)."""
+        if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g:
+            # flask-wtf keeps the token it handed out in ``g``: this page is one visitor's.
+            return
+        body = html.encode()
+        # The ETag follows the page itself (revision, language, template, code), whichever
+        # worker rendered it.
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        self._pages.set(key, (body, digest))
+        # Kept with the request, not in ``g``: an application context may outlive it.
+        request.environ[_VALIDATOR] = digest
 
 
 _VALIDATOR = "consult.page_validator"
-
-
-def _answering_with(digest: str, holds_token: bool) -> None:
-    """Note the validator of the cached page this request answers with."""
-    if holds_token:
-        # The page holds a CSRF token signed from this session's secret (flask-wtf keeps it
-        # under the token's field name): a copy the browser kept is current only while its
-        # session keeps that secret, so a lost session is never answered "not modified".
-        secret = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
-        digest = hashlib.blake2b(f"{digest}:{secret}".encode(), digest_size=16).hexdigest()
-    # Kept with the request, not in ``g``: an application context may outlive a request.
-    request.environ[_VALIDATOR] = digest
 
 
 def page_validator() -> str | None:

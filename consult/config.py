@@ -66,6 +66,9 @@ def load(instance_path: str, overrides=None) -> dict:
         # addresses they connect from: anyone else's forwarded headers are ignored.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "1")),
         "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES", "127.0.0.1,::1"),
+        # How long nginx (or another shared cache) may serve an anonymous public page without
+        # asking the app again: a published comment or answer reaches readers this late.
+        "SHARED_CACHE_SECONDS": int(env.get("SHARED_CACHE_SECONDS", "5")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",

@@ -10,8 +10,10 @@
   it, or with an outdated hash, for an hour.
 - **Conditional requests**: pages served from the page cache (their validator comes from
   ``consult.cache``) and the open-data API carry an ETag and answer a matching
-  ``If-None-Match`` with ``304 Not Modified`` before anything is compressed. Pages for
-  signed-in staff carry none and are never stored (``private, no-store``).
+  ``If-None-Match`` with ``304 Not Modified`` before anything is compressed.
+- **Shared caches**: anonymous public pages hold nothing of one visitor and may be kept
+  by nginx for ``SHARED_CACHE_SECONDS`` (``s-maxage``); browsers revalidate every time.
+  Pages for signed-in staff carry no ETag and are never stored (``private, no-store``).
 """
 from __future__ import annotations
 
@@ -33,9 +35,10 @@ YEAR = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600
 # /favicon.ico has no version in its address: a new icon must still reach people.
 FAVICON_MAX_AGE = 7 * 24 * 3600
-# A cached page holds the visitor's CSRF token (and a session cookie may come with it):
-# no shared cache may keep it, and the browser asks again (a 304) before showing its copy.
-PAGE_CACHE_CONTROL = "private, no-cache"
+# A cached public page is the same for every reader: shared caches (nginx) may keep it
+# for SHARED_CACHE_SECONDS, so that a crowd of readers costs the app one rendering a page
+# every few seconds; a browser asks again (a 304) each time before showing its copy.
+PAGE_CACHE_CONTROL = "public, max-age=0, s-maxage={seconds}"
 STAFF_CACHE_CONTROL = "private, no-store"
 
 
@@ -104,7 +107,8 @@ def _tag(response) -> bool:
     validator = cache.page_validator()
     if validator is not None:
         response.set_etag(validator, weak=True)
-        response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL)
+        response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL.format(
+            seconds=current_app.config["SHARED_CACHE_SECONDS"]))
         return True
     if request.blueprint == "api" and not response.is_streamed:
         # Weak: the same JSON is one entity whatever encoding carries it.

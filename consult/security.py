@@ -52,6 +52,44 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# ---------------------------------------------------------------- forms sent from this site
+
+# Staff forms carry Flask-WTF's token, bound to the session. The comment form stands on
+# public pages that nginx keeps and serves to every reader alike, so it carries nothing of
+# one visitor: its post is checked against what the browser itself says about where the
+# form was sent from, which a page on another site cannot make it say otherwise (OWASP's
+# Fetch Metadata and origin checks). Referrer-Policy below keeps the Referer on this site.
+SAME_SITE_FETCH = ("same-origin", "none")  # "none": the person's own action (a reload)
+
+
+def posted_from_this_site() -> bool:
+    """Whether this form post comes from a page of this site (not forged by another)."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    fetched = request.headers.get("Sec-Fetch-Site")
+    if fetched:
+        return fetched in SAME_SITE_FETCH
+    # Browsers without Fetch Metadata send Origin on every post; older ones at least the
+    # Referer. A post that says neither is refused: no browser sends one from a page.
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    return bool(origin) and _origin_of(origin) in _this_sites_origins()
+
+
+def _origin_of(address: str) -> str:
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _this_sites_origins() -> set[str]:
+    """This site as the request reached it, and as PUBLIC_URL names it (behind a proxy on
+    a port of its own the Host header may not carry the port)."""
+    origins = {_origin_of(request.host_url)}
+    public = current_app.config.get("PUBLIC_URL", "")
+    if public:
+        origins.add(_origin_of(public))
+    return origins
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["PROXY_COUNT"],

@@ -259,7 +259,13 @@ def test_period_not_set_refuses(client, session, make_document):
     assert count(session) == 0
 
 
-def test_missing_csrf_token_is_refused_and_text_kept(client, session, ready, csrf):
+def post_from(client, headers: dict, **fields):
+    return client.post(CLAUSE.format(lang="en", key="1"), data=form(**fields),
+                       headers=headers)
+
+
+def test_a_post_that_does_not_say_where_it_comes_from_is_refused_and_text_kept(
+        client, session, ready, csrf):
     response = post(client, body="Keep me")
     assert response.status_code == 400
     text = response.get_data(as_text=True)
@@ -267,19 +273,47 @@ def test_missing_csrf_token_is_refused_and_text_kept(client, session, ready, csr
     assert count(session) == 0
 
 
-def test_wrong_csrf_token_is_refused(client, session, ready, csrf):
-    client.get(CLAUSE.format(lang="en", key="1"))
-    response = post(client, csrf_token="forged-token")
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page
+    {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},  # metadata decides
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},  # a sandboxed frame or a data: page
+    {"Origin": "https://localhost"},  # another scheme is another origin
+    {"Origin": "http://localhost.evil.example"},
+    {"Referer": "http://evil.example/en/documents/sample-programme/1/"},
+], ids=lambda headers: ",".join(f"{k}={v}" for k, v in headers.items()))
+def test_a_post_from_another_site_is_refused(client, session, ready, csrf, headers):
+    response = post_from(client, headers)
     assert response.status_code == 400
     assert "could not be verified" in response.get_data(as_text=True)
     assert count(session) == 0
 
 
-def test_valid_csrf_token_is_accepted(client, session, ready, csrf):
-    page = client.get(CLAUSE.format(lang="en", key="1")).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    receipt_code(post(client, csrf_token=token))
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin"},
+    {"Origin": "http://localhost"},
+    {"Referer": "http://localhost/en/documents/sample-programme/1/"},
+], ids=lambda headers: ",".join(headers))
+def test_a_post_from_this_sites_page_is_accepted(client, session, ready, csrf, headers):
+    receipt_code(post_from(client, headers))
     assert count(session) == 1
+
+
+def test_the_public_address_counts_as_this_site_behind_a_proxy(app, client, session, ready,
+                                                                csrf):
+    # nginx on a port of its own passes Host without the port; PUBLIC_URL names the site.
+    app.config["PUBLIC_URL"] = "https://consult.example.org/"
+    receipt_code(post_from(client, {"Origin": "https://consult.example.org"}))
+    assert count(session) == 1
+
+
+def test_the_comment_form_holds_nothing_of_one_visitor(client, ready, csrf):
+    response = client.get(CLAUSE.format(lang="en", key="1"))
+    assert 'name="body"' in response.get_data(as_text=True)
+    assert "csrf_token" not in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=5"
 
 
 def test_honeypot_stores_nothing_and_answers_neutrally(client, session, ready):

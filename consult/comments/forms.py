@@ -8,13 +8,20 @@ from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Val
 from ..core.vocab import CATEGORIES, CONSENTS, GENDERS, HIDE_REASONS, REGIONS
 from ..forms import Listed, choices_of, language_choices
 from ..i18n import current_lang
+from ..security import posted_from_this_site
 from .receipts import REASON_MAX, ReceiptRefused, reason_text
 
 BODY_MAX = 10_000
 
 
 class CommentForm(FlaskForm):
-    """Fields named as in the URL contract; no field asks for citizenship or an ID."""
+    """Fields named as in the URL contract; no field asks for citizenship or an ID.
+
+    No session token: the form stands on pages every reader shares (``consult.security``
+    checks where a post comes from instead)."""
+
+    class Meta:
+        csrf = False
 
     body = TextAreaField(_l("Your comment"), validators=[
         DataRequired(message=_l("Please write your comment.")),
@@ -52,10 +59,18 @@ class CommentForm(FlaskForm):
     # Hidden from people by CSS; a program filling every field gives itself away.
     website = StringField(_l("Leave this field empty"))
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not posted_from_this_site():
+            self.form_errors.append(_l(
+                "The form could not be verified: your browser did not confirm that it was "
+                "sent from this site. Your text is kept below: please send it again."))
+            return False
+        return valid
+
     def submitted_data(self) -> dict:
         """The values, by field name, that the submission service takes."""
-        return {name: field.data for name, field in self._fields.items()
-                if name != "csrf_token"}
+        return {name: field.data for name, field in self._fields.items()}
 
 
 class ModerationForm(FlaskForm):

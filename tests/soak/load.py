@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, select
 
-from bench.serving import Browser, comment_form, form_token, percentile, receipt_code
+from bench.serving import Browser, comment_form, percentile, receipt_code
 from consult.models import Comment
 from tests.soak.servers import Site
 
@@ -118,7 +118,7 @@ def comment(ledger: Ledger, browser: Browser, path: str, marker: str) -> int:
     response, page = send(ledger, browser, "clause", "GET", path)
     if response.status != 200:
         return response.status
-    form = comment_form(form_token(page), f"Soak comment {marker}: the juniper forests of "
+    form = comment_form(f"Soak comment {marker}: the juniper forests of "
                         "Naryn need protection.", "Soak Citizen")
     try:
         response, _ = send(ledger, browser, "comment", "POST", path, form)

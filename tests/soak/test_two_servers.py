@@ -2,8 +2,9 @@
 against one PostgreSQL and one Redis. A citizen and a moderator move from one server to
 the other in the middle of what they do (one server is stopped between their requests, so
 nginx must send the next one to the other, and each server's access log shows which served
-what): sessions and form tokens signed on one are honoured by the other, a page kept by one
-server follows a change made on the other, and the rate limits count across both.
+what): sessions and form tokens signed on one are honoured by the other, a comment form read
+on one is accepted by the other, a page kept by one server follows a change made on the
+other, and the rate limits count across both.
 """
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def comment_row(database_url: str, code: str) -> tuple[int, str]:
 
 
 def test_a_citizen_and_a_moderator_move_between_two_app_servers(site, fresh_redis, tmp_path):
-    env = app_environment(site.database_url, fresh_redis,
+    # SHARED_CACHE_SECONDS=0: nginx keeps no page, so that every request reaches an app
+    # server and its access log shows which (nginx's own cache: test_soak).
+    env = app_environment(site.database_url, fresh_redis, SHARED_CACHE_SECONDS="0",
                           LOGIN_RATE_LIMIT=f"{LOGIN_LIMIT} per minute")
     one = Gunicorn(env, tmp_path / "one.log", workers=2)
     two = Gunicorn(env, tmp_path / "two.log", workers=2)
@@ -53,8 +56,7 @@ def test_a_citizen_and_a_moderator_move_between_two_app_servers(site, fresh_redi
         # On server one only: the citizen opens the form, the reader the same page (kept
         # by server one), the moderator signs in.
         response, page = citizen.request("GET", clause)
-        assert response.status == 200
-        citizen_token = form_token(page)
+        assert response.status == 200 and b'name="body"' in page
         assert reader.request("GET", clause)[0].status == 200
         _, page = moderator.request("GET", LOGIN)
         email, password = site.moderator
@@ -66,7 +68,7 @@ def test_a_citizen_and_a_moderator_move_between_two_app_servers(site, fresh_redi
         two.start()
         one.stop()
         response, _ = citizen.request("POST", clause, comment_form(
-            citizen_token, f"Comment {marker} sent to the other server.", "Soak Citizen"))
+            f"Comment {marker} sent to the other server.", "Soak Citizen"))
         code = receipt_code(response)
         assert code is not None, f"the form from server one was refused: {response.status}"
         response, page = citizen.request("GET", f"/en/receipts/{code}/")

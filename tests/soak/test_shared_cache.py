@@ -1,0 +1,109 @@
+"""nginx's cache of public pages, as deployed: an anonymous page is kept and served to every
+new reader, a revisit is answered 304 from the kept copy, each encoding is kept apart, a
+visitor with a session always reaches the app, and a published comment reaches readers
+within SHARED_CACHE_SECONDS."""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import secrets
+import time
+
+import brotli
+import pytest
+from sqlalchemy import select
+
+from bench.serving import Browser, comment_form, form_token, receipt_code
+from consult import create_app, db
+from consult.comments import moderation
+from consult.models import Comment
+from tests.soak.servers import SECRET_KEY, Gunicorn, Nginx, app_environment
+
+SECONDS = 2  # SHARED_CACHE_SECONDS of this test's app
+
+
+@pytest.fixture
+def stack(site, fresh_redis, tmp_path):
+    app = Gunicorn(app_environment(site.database_url, fresh_redis,
+                                   SHARED_CACHE_SECONDS=str(SECONDS)),
+                   tmp_path / "gunicorn.log", workers=2)
+    nginx = Nginx(tmp_path / "nginx", [app.address])
+    with contextlib.ExitStack() as stack:
+        for process in (app, nginx):
+            stack.callback(process.stop)
+        app.start()
+        nginx.start()
+        yield nginx
+
+
+def publish(database_url: str, code: str) -> None:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY})
+    try:
+        with app.app_context():
+            session = db.session()
+            comment = session.scalars(select(Comment).where(Comment.receipt_code == code)).one()
+            moderation.publish_comment(session, comment, None)
+            session.commit()
+    finally:
+        app.extensions["consult.engine"].dispose()
+
+
+def test_a_public_page_is_kept_for_every_reader_and_revisits_cost_a_304(site, stack):
+    path = site.clauses[1]
+    first = Browser(stack.port, "reader-one")
+    response, page = first.request("GET", path)
+    assert response.status == 200 and response.getheader("X-Cache") == "MISS"
+    assert response.getheader("Set-Cookie") is None
+    assert response.getheader("Cache-Control") == f"public, max-age=0, s-maxage={SECONDS}"
+    again, kept = Browser(stack.port, "reader-two").request("GET", path)
+    assert again.getheader("X-Cache") == "HIT" and kept == page
+    revisit, body = first.request("GET", path,
+                                  headers={"If-None-Match": response.getheader("ETag")})
+    assert revisit.status == 304 and body == b"" and revisit.getheader("X-Cache") == "HIT"
+
+
+def test_each_encoding_is_kept_apart(site, stack):
+    path = site.clauses[2]
+    reader = Browser(stack.port, "reader-encodings")
+    _, plain = reader.request("GET", path)
+    # Spelt as Chromium and as an older phone browser: one kept copy each for brotli, gzip.
+    for accept, encoding, unpack in (("gzip, deflate, br, zstd", "br", brotli.decompress),
+                                     ("gzip, deflate", "gzip", gzip.decompress)):
+        for _ in range(2):
+            response, body = reader.request("GET", path, headers={"Accept-Encoding": accept})
+            assert response.getheader("Content-Encoding") == encoding
+            assert unpack(body) == plain
+        assert response.getheader("X-Cache") == "HIT"
+    response, body = reader.request("GET", path)
+    assert response.getheader("Content-Encoding") is None and body == plain
+
+
+def test_a_published_comment_reaches_readers_within_the_shared_seconds(site, stack):
+    path, marker = site.clauses[3], f"shared-cache-{secrets.token_hex(4)}"
+    reader = Browser(stack.port, "reader-waiting")
+    assert reader.request("GET", path)[0].status == 200  # kept by nginx from now on
+    citizen = Browser(stack.port, "citizen-shared-cache")
+    code = receipt_code(citizen.request("POST", path, comment_form(
+        f"Comment {marker}: protect the walnut forests.", "Soak Citizen"))[0])
+    assert code is not None, "the comment form was refused through nginx"
+    publish(site.database_url, code)
+    published = time.monotonic()
+    while marker.encode() not in reader.request("GET", path)[1]:
+        assert time.monotonic() - published < SECONDS + 3, "the kept copy was never renewed"
+        time.sleep(0.2)
+
+
+def test_a_visitor_with_a_session_always_reaches_the_app(site, stack):
+    path = site.clauses[4]
+    moderator = Browser(stack.port, "moderator-shared-cache")
+    assert moderator.request("GET", path)[0].getheader("X-Cache") == "MISS"
+    _, page = moderator.request("GET", "/en/login")
+    email, password = site.moderator
+    response, _ = moderator.request("POST", "/en/login", {
+        "csrf_token": form_token(page), "email": email, "password": password})
+    assert response.status == 302, "sign-in refused"
+    for _ in range(2):
+        response, page = moderator.request("GET", path)
+        assert response.getheader("X-Cache") == "BYPASS"
+        assert b'class="staff"' in page
+        assert response.getheader("Cache-Control") == "private, no-store"
