@@ -114,6 +114,8 @@ def render_site(site: str, port: int, upstreams: Sequence[str], folder: Path,
     site = _without_redirect_server(site)
     site = _upstreams(site, upstreams)
     site = _substitute(r"/var/cache/nginx/consult\b", str(folder / "cache"), site)
+    site = _substitute(r"/var/log/nginx/consult\.access\.log", str(folder / "access.log"),
+                       site)
     # HTTP/2 is said on the listen line (nginx before 1.25.1, Debian 12) or on its own.
     site = _substitute(r"^\s*listen 443 ssl( http2)?;$", f"    listen 127.0.0.1:{port};", site)
     site = _substitute(r"^\s*http2 on;\n", "", site, optional=True)
