@@ -4,7 +4,8 @@ Two mechanisms, both in this module:
 
 1. **The public revision of a document.** ``Document.public_revision`` goes up by itself
    whenever something a public page shows about the document's comments changes: a
-   comment recorded or edited, its moderation state, its answer, its duplicate group, or
+   comment recorded in a public state (one waiting for moderation shows nowhere) or edited,
+   its moderation state, its answer, its duplicate group, or
    the publication of the consultation's results. SQLAlchemy events below watch every
    flush (and every bulk statement) of those tables, so no caller has to remember it.
    Cache keys include the revision; a stale page is never served, in any process.
@@ -31,6 +32,7 @@ from flask_login import current_user
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from .core.vocab import STATES
 from .models import Comment, Consultation, Document, DuplicateGroup
 from .models import Response as Answer
 
@@ -89,6 +91,11 @@ _WATCHED_TABLES = (Comment.__table__, Answer.__table__, DuplicateGroup.__table__
 def _revise_on_flush(session: Session, _context, _instances) -> None:
     documents: set[int] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Comment) and obj in session.new and not _shown(obj.state):
+            # A comment waiting for moderation changes no public page (the totals follow
+            # the newest comment id instead). Not locking the document's row for it lets
+            # comments on one document be recorded side by side.
+            continue
         if isinstance(obj, (Comment, DuplicateGroup)):
             documents.update(_values(obj, "document_id"))
         elif isinstance(obj, Answer):
@@ -113,7 +120,9 @@ def _revise_on_bulk(state) -> None:
     ids = {row.get("document_id") for row in rows if isinstance(row, dict)}
     # By name: an ORM statement's table is an annotated copy, never the Table itself.
     if state.is_insert and table.name == Comment.__tablename__ and rows and None not in ids:
-        _revise(state.session, ids, everything=False)
+        # As every channel records comments: only those shown at once revise a document.
+        _revise(state.session, {row["document_id"] for row in rows
+                                if _shown(row.get("state"))}, everything=False)
     else:
         _revise(state.session, set(), everything=True)
 
@@ -123,6 +132,15 @@ def _values(obj, name: str) -> set[int]:
     history = inspect(obj).attrs[name].history
     return {v for v in chain(history.added, history.unchanged, history.deleted)
             if v is not None} or ({getattr(obj, name)} - {None})
+
+
+# The state of a comment recorded without one (the column's default).
+_NEW_STATE = Comment.__table__.c.state.default.arg
+
+
+def _shown(state: str | None) -> bool:
+    """Whether a comment in this state is shown on public pages."""
+    return bool(STATES.attr(state or _NEW_STATE, "public"))
 
 
 def _changed(obj, name: str) -> bool:

@@ -99,3 +99,22 @@ def test_a_moderation_change_reaches_the_cached_page(client, session, doc, add_c
                     .values(state="hidden", hidden_reason="abuse"))
     session.commit()
     assert "Visible words." not in client.get(url).get_data(as_text=True)
+
+
+def test_a_comment_waiting_for_moderation_leaves_the_pages_alone(session, doc):
+    """It shows on no public page; not revising spares the document's row a lock per
+    comment, so that comments on one document are recorded side by side."""
+    before = revision(session, doc)
+    session.execute(insert(Comment).returning(Comment.id), [dict(
+        consultation_id=doc.consultation_id, document_id=doc.id,
+        version_id=doc.current_version_id, clause_key="1", language="ru", body="Waiting.",
+        receipt_code=secrets.token_hex(8))])
+    session.add(Comment(consultation_id=doc.consultation_id, document_id=doc.id,
+                        version_id=doc.current_version_id, clause_key="1", language="ky",
+                        body="Waiting too.", receipt_code=secrets.token_hex(8), state="new"))
+    session.commit()
+    assert revision(session, doc) == before
+    for comment in session.scalars(select(Comment)):
+        comment.state = "published"  # now it shows
+    session.commit()
+    assert revision(session, doc) > before
