@@ -101,15 +101,20 @@ class Recorded:
 
 
 def target_for(session: Session, document: Document, clause_key: str | None,
-               at: datetime | None = None, version: DocumentVersion | None = None) -> Target:
+               at: datetime | None = None, version: DocumentVersion | None = None,
+               loaded: Clause | None = None) -> Target:
     """The target named by a clause key in the version the public was reading at ``at``
     (naive UTC; None: now, the current version), or in ``version`` when the source says
-    which (a hearing kit records it). Refused when that version has no such clause."""
+    which (a hearing kit records it). Refused when that version has no such clause.
+    ``loaded``: the clause already read by the caller (its page), spared a query when it
+    is the one named."""
     if version is None:
         version = revisions.version_at(session, document, at) if at is not None else None
     version_id = version.id if version is not None else document.current_version_id
     if not clause_key:
         return Target(document, None, version_id)
+    if loaded is not None and loaded.version_id == version_id and loaded.key == clause_key:
+        return Target(document, loaded, version_id)
     clause = session.scalar(select(Clause).where(
         Clause.version_id == version_id, Clause.key == clause_key))
     if clause is None:
@@ -246,22 +251,19 @@ def _insert(session: Session, rows: list[dict], claims: dict[int, tuple[str, boo
         return []
     try:
         with session.begin_nested():
-            ids = session.execute(
-                insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
-                rows).scalars().all()
+            # The comments come back whole from the insert itself (no second query).
+            comments = session.scalars(
+                insert(Comment).returning(Comment, sort_by_parameter_order=True),
+                rows).all()
             for index, (key, stale) in claims.items():
-                _take_claim(session, key, stale, ids[index], now)
+                _take_claim(session, key, stale, comments[index].id, now)
     except IntegrityError:
         raise _Raced() from None
     audit.record_many(session, actor, "comment.enter" if actor is not None else
                       "comment.submit", Comment.__tablename__,
-                      [(comment_id, None, snapshot(row)) for comment_id, row in zip(
-                          ids, rows, strict=True)])
-    loaded = {}
-    for start in range(0, len(ids), 1000):
-        loaded.update((c.id, c) for c in session.scalars(
-            select(Comment).where(Comment.id.in_(ids[start:start + 1000]))))
-    return [loaded[comment_id] for comment_id in ids]
+                      [(comment.id, None, snapshot(row)) for comment, row in zip(
+                          comments, rows, strict=True)])
+    return comments
 
 
 def _take_claim(session: Session, key: str, stale: bool, comment_id: int,

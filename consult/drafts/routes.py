@@ -365,7 +365,7 @@ def _handle_post(section: CommentSection, document, clause) -> None:
         section.status = 400
         return
     try:
-        target = target_for(session, document, clause.key if clause else None)
+        target = target_for(session, document, clause.key if clause else None, loaded=clause)
         recorded = online.submit(session, target, section.form.data, client_key(),
                                  current_lang())
     except Refused as refusal:
