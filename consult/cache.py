@@ -206,8 +206,7 @@ class PageCache:
     def put(self, key: tuple, html: str) -> None:
         """Keep a page rendered for this request, unless it holds something of this
         visitor's own (a form token a template asked for)."""
-        if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g:
-            # flask-wtf keeps the token it handed out in ``g``: this page is one visitor's.
+        if holds_visitor_token():
             return
         body = html.encode()
         # The ETag follows the page itself (revision, language, template, code), whichever
@@ -219,6 +218,13 @@ class PageCache:
 
 
 _VALIDATOR = "consult.page_validator"
+
+
+def holds_visitor_token() -> bool:
+    """Whether the page rendered for this request holds this visitor's form token (a
+    template asked for it): such a page is one visitor's, never kept or shared."""
+    # flask-wtf keeps the token it handed out in ``g`` under the field's name.
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g
 
 
 def page_validator() -> str | None:

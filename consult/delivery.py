@@ -13,15 +13,17 @@
   ``If-None-Match`` with ``304 Not Modified`` before anything is compressed.
 - **Shared caches**: anonymous public pages hold nothing of one visitor and may be kept
   by nginx for ``SHARED_CACHE_SECONDS`` (``s-maxage``); browsers revalidate every time.
+  Those of the page cache have their validator from it; others say so with
+  ``@shared_page`` and get an ETag of their bytes.
   Pages for signed-in staff carry no ETag and are never stored (``private, no-store``).
 """
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
-from flask import Flask, current_app, request, send_from_directory
+from flask import Flask, current_app, request, send_from_directory, session
 from flask_compress import Compress
 from flask_login import current_user
 from werkzeug.security import safe_join
@@ -110,11 +112,40 @@ def _tag(response) -> bool:
         response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL.format(
             seconds=current_app.config["SHARED_CACHE_SECONDS"]))
         return True
+    if _shared(response):
+        response.add_etag(weak=True)
+        response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL.format(
+            seconds=current_app.config["SHARED_CACHE_SECONDS"]))
+        return True
     if request.blueprint == "api" and not response.is_streamed:
         # Weak: the same JSON is one entity whatever encoding carries it.
         response.add_etag(weak=True)
         return True
     return False
+
+
+def shared_page(view):
+    """Mark a public page that is the same for every anonymous reader (the notice, the
+    hearing schedule, the results): answered with an ETag of its bytes and kept by nginx
+    like the pages of the page cache. Staff, a visitor shown a message, and a page holding
+    a visitor's form token are never marked."""
+    @wraps(view)
+    def marked(*args, **kwargs):
+        request.environ[_SHARED] = True
+        return view(*args, **kwargs)
+    return marked
+
+
+_SHARED = "consult.shared_page"
+
+
+def _shared(response) -> bool:
+    # A visitor's message taken out of the session while rendering, or a returning
+    # visitor's session renewed, changes the session: that answer is the visitor's own
+    # (and a shared cache must never keep a Set-Cookie).
+    return (request.environ.get(_SHARED, False) and response.mimetype == "text/html"
+            and not response.is_streamed and cache.cacheable() and not session.modified
+            and not cache.holds_visitor_token())
 
 
 def _staff_page(response) -> bool:

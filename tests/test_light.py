@@ -8,10 +8,12 @@ import re
 
 import brotli
 import pytest
+from flask import render_template_string
+from flask import session as flask_session
 from sqlalchemy import select
 
 from consult.core.time import utcnow
-from consult.delivery import UNVERSIONED_MAX_AGE, YEAR
+from consult.delivery import UNVERSIONED_MAX_AGE, YEAR, shared_page
 from consult.models import Consultation
 
 PAGE = "/en/documents/sample-programme/2/"
@@ -196,3 +198,62 @@ def test_the_api_answers_not_modified_until_its_data_change(client, session, pag
     session.commit()
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("address", ["/en/", "/en/consultations/", "/en/hearings/",
+                                     "/en/results/"])
+def test_other_public_pages_are_shared_too(client, page, address):
+    """The notice, the archive, the schedule and the results are the same for every
+    anonymous reader: an ETag of their bytes, and nginx may keep them a few seconds."""
+    first = client.get(address)
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers
+    assert first.headers["Cache-Control"] == "public, max-age=0, s-maxage=5"
+    again = client.get(address, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_shared_pages_are_private_for_staff(client, page, login):
+    login("moderator")
+    response = client.get("/en/")
+    assert "ETag" not in response.headers
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_shared_page_with_a_message_for_one_visitor_is_not_shared(client, page):
+    with client.session_transaction() as flask_session:
+        flask_session["_flashes"] = [("success", "Thank you. Your comment has been received.")]
+    response = client.get("/en/")
+    assert "Your comment has been received" in response.text
+    assert "ETag" not in response.headers
+    assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_shared_page_holding_a_visitors_token_is_not_shared(app):
+    """A page that puts the visitor's form token in its HTML is that visitor's, even when
+    the session already held the token (then nothing in the session changes)."""
+    @shared_page
+    def page(template):
+        return render_template_string(template)
+
+    def answer(template: str):
+        with app.test_request_context("/en/"):
+            # As a returning visitor's session holds them (Flask-Login marks it not fresh).
+            flask_session.update({"csrf_token": "a secret the session already held",
+                                  "_fresh": False})
+            flask_session.modified = False
+            return app.process_response(app.make_response(page(template)))
+
+    assert "ETag" in answer("<p>the same for everyone</p>").headers  # the harness works
+    response = answer("<p>{{ csrf_token() }}</p>")
+    assert "ETag" not in response.headers
+    assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_returning_visitors_renewed_session_is_not_shared(client, page):
+    with client.session_transaction() as kept:
+        kept["csrf_token"] = "a secret from an earlier receipt page"
+    response = client.get("/en/")
+    assert "Set-Cookie" in response.headers  # Flask-Login marked the session not fresh
+    assert "ETag" not in response.headers
+    assert "public" not in response.headers.get("Cache-Control", "")
+    assert "ETag" in client.get("/en/").headers  # and from then on it is anyone's page

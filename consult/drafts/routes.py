@@ -23,6 +23,7 @@ from ..core import languages
 from ..core.paging import Page, page_number, whole_number
 from ..core.period import phase
 from ..core.time import utcnow
+from ..delivery import shared_page
 from ..extensions import csrf
 from ..hearings.records import hearings
 from ..i18n import clause_label, current_lang
@@ -57,6 +58,7 @@ def diff_html(ops) -> Markup:
 
 @bp.get("/")
 @bp.get("/consultations/<cslug>/")
+@shared_page
 def notice(cslug: str | None = None):
     """The consultation notice: what is decided, by whom, when, how to take part, where it
     stands and, at the end, the decision taken. ``/`` shows the current consultation."""
@@ -73,6 +75,7 @@ def notice(cslug: str | None = None):
 
 
 @bp.get("/consultations/")
+@shared_page
 def archive():
     """Every consultation announced on this site, past ones included, each at its own
     address with its notice, documents, results and decision."""

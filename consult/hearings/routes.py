@@ -31,6 +31,7 @@ from ..core.time import from_local, to_local
 from ..core.uploads import UploadError
 from ..core.urls import public_url
 from ..core.vocab import CATEGORIES, HEARING_FILE_KINDS
+from ..delivery import shared_page
 from ..drafts import services as draft_services
 from ..forms import fill_localized, localized_name, localized_values
 from ..i18n import current_lang
@@ -62,6 +63,7 @@ def qr_svg(url: str) -> Markup:
 
 @bp.get("/hearings/")
 @bp.get("/consultations/<cslug>/hearings/")
+@shared_page
 def schedule(cslug: str | None = None):
     """Every hearing: city, date and time, venue, online link, and a QR code to the drafts."""
     session = db.session()

@@ -23,6 +23,7 @@ from ..comments.public import answer_public, public_form
 from ..core import consultation as lifecycle
 from ..core.paging import Page, page_number
 from ..core.spreadsheets import csv_chunks
+from ..delivery import shared_page
 from ..drafts import revisions
 from ..drafts import services as drafts_services
 from ..i18n import current_lang
@@ -45,6 +46,7 @@ def _consultation(cslug: str | None):
 
 @bp.get("/results/")
 @bp.get("/consultations/<cslug>/results/")
+@shared_page
 def results(cslug: str | None = None):
     """The published synthesis: totals and the documents; until published, when it will be.
     Every sentence and total is counted from the data as it is now."""
@@ -71,6 +73,7 @@ def change_segments(text: str, keys) -> list[tuple[str, str | None]]:
 
 @bp.get("/results/<slug>/")
 @bp.get("/consultations/<cslug>/results/<slug>/")
+@shared_page
 def results_document(slug: str, cslug: str | None = None):
     """One document's comments, clause by clause, with answers; a page of ~200 at a time."""
     session = db.session()

@@ -107,3 +107,12 @@ def test_a_visitor_with_a_session_always_reaches_the_app(site, stack):
         assert response.getheader("X-Cache") == "BYPASS"
         assert b'class="staff"' in page
         assert response.getheader("Cache-Control") == "private, no-store"
+
+
+def test_the_notice_schedule_and_results_are_kept_too(site, stack):
+    for path in (site.notice, "/en/hearings/", "/en/results/"):
+        reader = Browser(stack.port, "reader-notice")
+        first, page = reader.request("GET", path)
+        assert first.status == 200 and first.getheader("Set-Cookie") is None
+        again, kept = Browser(stack.port, "reader-notice-two").request("GET", path)
+        assert again.getheader("X-Cache") == "HIT" and kept == page, path
