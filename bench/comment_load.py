@@ -60,8 +60,11 @@ def prepare(database_url: str) -> list[str]:
         assert not problems, problems
         # The notice's authority, developer and contact: a period opens on a whole notice.
         load_schedule(session, ROOT / "drafts" / "hearings.json")
-        set_period(session, current_consultation(session), utcnow() - timedelta(days=1),
+        consultation = current_consultation(session)
+        set_period(session, consultation, utcnow() - timedelta(days=1),
                    utcnow() + timedelta(days=30), actor=None)
+        # Announced: the public sees a consultation (and its pages) only from then on.
+        consultation.announced_at = utcnow() - timedelta(days=20)
         session.commit()
         rows = session.execute(select(Document.slug, Clause.key).join(
             Clause, Clause.version_id == Document.current_version_id)).all()

@@ -90,7 +90,7 @@ def main() -> None:
         session = db.session()
         user, _ = save_user(session, "bench-drafter@example.org", "drafter", "bench password 1")
         session.commit()
-        user_id = user.id
+        user_id = user.get_id()  # what the session names: the id and its session version
         hearing_id = session.scalar(select(Hearing.id).limit(1))
         document = session.scalar(select(Document).where(Document.slug == slug))
         total = session.scalar(select(Comment.id).where(Comment.document_id == document.id)
@@ -102,7 +102,7 @@ def main() -> None:
 
     client = app.test_client()
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user_id)
+        flask_session["_user_id"] = user_id
         flask_session["_fresh"] = True
 
     get = page_getter(client)

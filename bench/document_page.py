@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,8 @@ def prepare(folder: Path, database_url: str, on_document: int) -> None:
                 "receipt_code": secrets.token_urlsafe(16), "received_at": now,
                 "moderated_at": now})
         session.execute(insert(Comment), rows)
+        # Announced: the public sees a consultation (and its pages) only from then on.
+        document.consultation.announced_at = now - timedelta(days=20)
         session.commit()
     app.extensions["consult.engine"].dispose()
 

@@ -19,6 +19,7 @@ import secrets
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,10 @@ def build(app, total: int) -> None:
         _outcomes, problems = import_paths(session, [str(ROOT / "drafts")])
         assert not problems, problems
         consultation = current_consultation(session)
+        # A consultation whose period has closed: the results may be published.
+        consultation.announced_at = utcnow() - timedelta(days=60)
+        consultation.opens_at = utcnow() - timedelta(days=50)
+        consultation.closes_at = utcnow() - timedelta(days=5)
         hearings = [Hearing(consultation_id=consultation.id, slug=f"h{n}",
                             city={"en": f"City {n}"}, starts_at=utcnow()) for n in range(5)]
         session.add_all(hearings)
@@ -81,11 +86,14 @@ def build(app, total: int) -> None:
         for start in range(0, total, 5000):
             session.execute(insert(Comment), rows[start:start + 5000])
         ids = session.execute(select(Comment.id, Comment.group_id)).all()
+        # Approved by a lead drafter, as publication requires.
         answers = [dict(comment_id=cid, status="noted", rationale="Taken into account.",
-                        change="no change", revision=1, created_at=now, updated_at=now)
+                        change="no change", revision=1, created_at=now, updated_at=now,
+                        ready_at=now, approved_at=now)
                    for cid, gid in ids if gid is None]
         answers += [dict(group_id=g.id, status="not-accepted", rationale="Campaign.",
-                         change="", revision=1, created_at=now, updated_at=now) for g in groups]
+                         change="", revision=1, created_at=now, updated_at=now,
+                         ready_at=now, approved_at=now) for g in groups]
         for start in range(0, len(answers), 5000):
             session.execute(insert(Response), answers[start:start + 5000])
         session.commit()
