@@ -76,6 +76,10 @@ def test_each_encoding_is_kept_apart(site, stack):
         assert response.getheader("X-Cache") == "HIT"
     response, body = reader.request("GET", path)
     assert response.getheader("Content-Encoding") is None and body == plain
+    # An address that ends as another's key would with the encoding added gets its own.
+    reader.request("GET", f"{path}?page=1", headers={"Accept-Encoding": "br"})
+    response, _ = reader.request("GET", f"{path}?page=1br")
+    assert response.getheader("Content-Encoding") is None
 
 
 def test_a_published_comment_reaches_readers_within_the_shared_seconds(site, stack):
