@@ -90,8 +90,9 @@ _WATCHED_TABLES = (Comment.__table__, Answer.__table__, DuplicateGroup.__table__
 @event.listens_for(Session, "before_flush")
 def _revise_on_flush(session: Session, _context, _instances) -> None:
     documents: set[int] = set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, Comment) and obj in session.new and not _shown(obj.state):
+    new = session.new  # built anew on every access: once per flush, not once per object
+    for obj in chain(new, session.dirty, session.deleted):
+        if isinstance(obj, Comment) and obj in new and not _shown(obj.state):
             # A comment waiting for moderation changes no public page (the totals follow
             # the newest comment id instead). Not locking the document's row for it lets
             # comments on one document be recorded side by side.
