@@ -105,15 +105,13 @@ def _caching_headers(response):
 
 
 def _tag(response) -> bool:
-    """Give a cached page or an API answer its ETag; whether it has one."""
-    validator = cache.page_validator()
-    if validator is not None:
-        response.set_etag(validator, weak=True)
-        response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL.format(
-            seconds=current_app.config["SHARED_CACHE_SECONDS"]))
-        return True
-    if _shared(response):
-        response.add_etag(weak=True)
+    """Give a page anyone may share, or an API answer, its ETag; whether it has one."""
+    if _anyones_page(response):
+        validator = cache.page_validator()
+        if validator is not None:
+            response.set_etag(validator, weak=True)
+        else:
+            response.add_etag(weak=True)  # a @shared_page: a digest of its bytes
         response.headers.setdefault("Cache-Control", PAGE_CACHE_CONTROL.format(
             seconds=current_app.config["SHARED_CACHE_SECONDS"]))
         return True
@@ -139,13 +137,17 @@ def shared_page(view):
 _SHARED = "consult.shared_page"
 
 
-def _shared(response) -> bool:
-    # A visitor's message taken out of the session while rendering, or a returning
-    # visitor's session renewed, changes the session: that answer is the visitor's own
-    # (and a shared cache must never keep a Set-Cookie).
-    return (request.environ.get(_SHARED, False) and response.mimetype == "text/html"
-            and not response.is_streamed and cache.cacheable() and not session.modified
-            and not cache.holds_visitor_token())
+def _anyones_page(response) -> bool:
+    """Whether this answer is a public page the same for every anonymous reader: one the
+    page cache answered with, or a ``@shared_page``. Never one that changed the visitor's
+    session (a message taken out of it while rendering, a returning visitor's session
+    renewed: that answer is the visitor's own, and a shared cache must never keep a
+    Set-Cookie), nor one holding their form token."""
+    if cache.page_validator() is None and not (
+            request.environ.get(_SHARED, False) and response.mimetype == "text/html"
+            and not response.is_streamed and cache.cacheable()):
+        return False
+    return not session.modified and not cache.holds_visitor_token()
 
 
 def _staff_page(response) -> bool:

@@ -249,11 +249,13 @@ def test_a_shared_page_holding_a_visitors_token_is_not_shared(app):
     assert "public" not in response.headers.get("Cache-Control", "")
 
 
-def test_a_returning_visitors_renewed_session_is_not_shared(client, page):
+@pytest.mark.parametrize("address", ["/en/", PAGE])  # a shared page, a page-cache page
+def test_a_returning_visitors_renewed_session_is_not_shared(client, page, address):
+    client.get(address)  # kept by the page cache, where it keeps pages
     with client.session_transaction() as kept:
         kept["csrf_token"] = "a secret from an earlier receipt page"
-    response = client.get("/en/")
+    response = client.get(address)
     assert "Set-Cookie" in response.headers  # Flask-Login marked the session not fresh
     assert "ETag" not in response.headers
     assert "public" not in response.headers.get("Cache-Control", "")
-    assert "ETag" in client.get("/en/").headers  # and from then on it is anyone's page
+    assert "ETag" in client.get(address).headers  # and from then on it is anyone's page
