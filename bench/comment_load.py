@@ -33,6 +33,7 @@ from serving import (  # noqa: E402
     free_port,
     percentile,
     receipt_code,
+    run_together,
     start_gunicorn,
     wait_until_up,
 )
@@ -215,12 +216,7 @@ def load_comments(port: int, paths: list[str], args, server_pid: int) -> tuple:
         for i in range(args.clients)]
     cpu_before = worker_cpu_seconds(server_pid)
     client_cpu_before = time.process_time()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_together(threads)
     return (receipts, latencies, failures, elapsed, worker_cpu_seconds(server_pid) - cpu_before,
             time.process_time() - client_cpu_before, os.getloadavg()[0])
 

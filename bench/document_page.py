@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving import fetch, free_port, start_gunicorn, wait_until_up  # noqa: E402
+from serving import fetch, free_port, run_together, start_gunicorn, wait_until_up  # noqa: E402
 
 CLAUSES, CHAPTERS, COMMENTS = 300, 10, 50_000
 SLUG = "bench-programme"
@@ -132,13 +132,8 @@ def load(port: int, path: str, clients: int, seconds: float) -> tuple[float, int
                 conn.close()
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_together([threading.Thread(target=client, args=(i,))
+                            for i in range(clients)])
     return sum(counts) / elapsed, sum(counts), sum(errors)
 
 

@@ -45,7 +45,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving import percentile  # noqa: E402
+from serving import percentile, run_together  # noqa: E402
 
 from tests.soak.servers import (  # noqa: E402
     REDIS_DB,
@@ -127,13 +127,8 @@ def threads_load(port: int, path: str, headers: dict, seconds: float,
             latencies.extend(mine)
             failures[0] += failed
 
-    started = time.monotonic()
-    pool = [threading.Thread(target=reader) for _ in range(connections)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return Figures(len(latencies) / (time.monotonic() - started), percentile(latencies, 99),
+    elapsed = run_together([threading.Thread(target=reader) for _ in range(connections)])
+    return Figures(len(latencies) / elapsed, percentile(latencies, 99),
                    failures[0])
 
 

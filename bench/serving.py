@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -32,6 +33,16 @@ def start_gunicorn(port: int, workers: int, env: dict, *options: str) -> subproc
     return subprocess.Popen(
         [str(gunicorn), "--workers", str(workers), *options, "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+
+
+def run_together(threads: list[threading.Thread]) -> float:
+    """Start every thread, wait for all of them; the seconds they took."""
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def percentile(values: list[float], q: int) -> float:
