@@ -60,11 +60,8 @@ def _items(scope: str):
 def exceeded(scope: str) -> int | None:
     """Seconds until the client may try again, or None when within every limit."""
     limiter = current_app.extensions[EXTENSION]
-    waits = []
-    for item in _items(scope):
-        if not limiter.test(item, scope, client()):
-            reset_at = limiter.get_window_stats(item, scope, client()).reset_time
-            waits.append(max(1, math.ceil(reset_at - time.time())))
+    waits = [_wait(limiter, item, scope) for item in _items(scope)
+             if not limiter.test(item, scope, client())]
     return max(waits) if waits else None
 
 
@@ -73,6 +70,21 @@ def count(scope: str) -> None:
     limiter = current_app.extensions[EXTENSION]
     for item in _items(scope):
         limiter.hit(item, scope, client())
+
+
+def admit(scope: str) -> int | None:
+    """Count one attempt of the client against every limit of ``scope`` unless that limit
+    is reached (one atomic step per limit, no separate look-up first): None when every
+    limit admitted it, else the seconds until the client may try again."""
+    limiter = current_app.extensions[EXTENSION]
+    waits = [_wait(limiter, item, scope) for item in _items(scope)
+             if not limiter.hit(item, scope, client())]
+    return max(waits) if waits else None
+
+
+def _wait(limiter, item, scope: str) -> int:
+    reset_at = limiter.get_window_stats(item, scope, client()).reset_time
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def limit(scope: str, methods=("POST",), counts=None):
@@ -84,12 +96,14 @@ def limit(scope: str, methods=("POST",), counts=None):
         def wrapped(*args, **kwargs):
             if request.method not in methods:
                 return view(*args, **kwargs)
+            if counts is None:  # every attempt counts: one step admits and counts it
+                wait = admit(scope)
+                if wait is not None:
+                    raise TooManyRequests(retry_after=wait)
+                return view(*args, **kwargs)
             wait = exceeded(scope)
             if wait is not None:
                 raise TooManyRequests(retry_after=wait)
-            if counts is None:
-                count(scope)
-                return view(*args, **kwargs)
             response = current_app.make_response(view(*args, **kwargs))
             if counts(response):
                 count(scope)
