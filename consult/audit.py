@@ -39,7 +39,8 @@ def record_many(session: Session, actor: User | None, action: str, object_type: 
         return 0
     now = utcnow()
     actor_id, label = (actor.id, actor.label) if actor is not None else (None, "")
-    session.execute(insert(AuditEvent), [
+    # Core, not the ORM's bulk machinery: rows written, nothing kept in the session.
+    session.execute(insert(AuditEvent.__table__), [
         {"at": now, "actor_id": actor_id, "actor_label": label, "action": action,
          "object_type": object_type, "object_id": object_id, "before": before, "after": after}
         for object_id, before, after in events])

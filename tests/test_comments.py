@@ -350,6 +350,31 @@ def test_resubmission_after_a_minute_is_a_new_comment(session, ready, submit_onl
     assert later.created and later.comment is not first.comment
 
 
+def test_a_comment_sent_once_is_stored_without_looking_for_an_earlier_copy(app, client,
+                                                                           session, ready):
+    """The claim's unique key refuses a resubmission; a comment sent once (nearly all of
+    them) is not preceded by a look-up of its claim, nor by reading the clause's texts."""
+    from sqlalchemy import event
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    engine = app.extensions["consult.engine"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        receipt_code(post(client, body="Sent once."))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert not [s for s in selects if "FROM submission_claim" in s], selects
+    assert not [s for s in selects if "clause.html" in s], selects
+    assert any(s.startswith("INSERT INTO submission_claim") for s in statements)
+    # Sent again at once: the same comment, found through its claim.
+    again = receipt_code(post(client, body="Sent once."))
+    assert count(session) == 1 and again
+
+
 def test_over_limit_client_gets_a_readable_429(app, client, session, ready):
     app.config["COMMENT_RATE_LIMIT"] = "2 per minute"
     try:

@@ -210,7 +210,8 @@ def clause(slug: str, key: str):
     if request.method == "POST":
         version = _version_sent_on(document, version)
     session = db.session()
-    found = services.clause_by_key(session, version.id, key)
+    found = services.clause_by_key(session, version.id, key,
+                                   texts=request.method != "POST")
     if found is None:
         abort(404)
     discussion = comment_section(document, version, found)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, load_only, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
 
 from ..models import Clause, Consultation, Document, DocumentVersion
 
@@ -37,8 +37,15 @@ def version_with_clauses(session: Session, version_id: int) -> DocumentVersion:
         .options(selectinload(DocumentVersion.sections), selectinload(DocumentVersion.clauses)))
 
 
-def clause_by_key(session: Session, version_id: int, key: str) -> Clause | None:
-    return session.scalar(select(Clause).where(Clause.version_id == version_id, Clause.key == key))
+def clause_by_key(session: Session, version_id: int, key: str,
+                  texts: bool = True) -> Clause | None:
+    """The clause ``key`` of a version; without its ``texts`` (every language's HTML, plain
+    text and cells, read only when first used) for a comment sent on it, which needs only
+    which clause it is."""
+    query = select(Clause).where(Clause.version_id == version_id, Clause.key == key)
+    if not texts:
+        query = query.options(defer(Clause.html), defer(Clause.text), defer(Clause.cells))
+    return session.scalar(query)
 
 
 def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
