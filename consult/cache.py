@@ -14,10 +14,13 @@ Two mechanisms, both in this module:
    lock: gunicorn's threaded workers share them), so that ``clear_all()`` empties every
    one in one call (tests do).
 
-``PageCache`` keeps whole anonymous pages, the same bytes for every reader, with a digest
-of what they show: ``page_validator()`` gives the ETag of the page a request is answered
-with (``consult.delivery`` answers ``304 Not Modified`` with it and lets shared caches
-keep it).
+``PageCache`` keeps whole anonymous pages, the same bytes for every reader. A page's
+validator (its ETag, ``page_validator()``) is a digest of its key and of the build that
+renders it (code, templates, catalogs, static files, settings): the same in every worker
+and app server, known before anything is rendered. ``consult.delivery`` answers a
+matching ``If-None-Match`` with ``304 Not Modified`` and lets shared caches keep the page;
+nginx confirming the copy it keeps costs one light query, even in a worker that has not
+rendered the page yet (after a restart, on a newly started app server).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from flask_login import current_user
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from .config import ROOT
 from .core.vocab import STATES
 from .models import Comment, Consultation, Document, DuplicateGroup
 from .models import Response as Answer
@@ -191,17 +195,20 @@ class PageCache:
     """
 
     def __init__(self, name: str, size: int):
-        # Kept encoded, with a digest of the bytes (the page's validator): serving a hit
-        # costs no rendering and no hashing.
+        # Kept encoded: serving a hit costs no rendering.
         self._pages = lru(name, size)
 
     def get(self, key: tuple) -> Response | None:
-        """The page for this visitor, or None when it must be rendered."""
-        page = self._pages.get(key)
-        if page is None:
+        """The answer for this visitor: ``304 Not Modified`` when the copy they (or nginx)
+        hold is this key's page, the kept page, or None when it must be rendered."""
+        validator = _validator(key)
+        # Kept with the request, not in ``g``: an application context may outlive it.
+        request.environ[_VALIDATOR] = validator
+        if request.if_none_match.contains_weak(validator):
+            return Response(status=304)
+        body = self._pages.get(key)
+        if body is None:
             return None
-        body, digest = page
-        request.environ[_VALIDATOR] = digest
         return Response(body, content_type="text/html; charset=utf-8")
 
     def put(self, key: tuple, html: str) -> None:
@@ -209,13 +216,36 @@ class PageCache:
         visitor's own (a form token a template asked for)."""
         if holds_visitor_token():
             return
-        body = html.encode()
-        # The ETag follows the page itself (revision, language, template, code), whichever
-        # worker rendered it.
-        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-        self._pages.set(key, (body, digest))
-        # Kept with the request, not in ``g``: an application context may outlive it.
-        request.environ[_VALIDATOR] = digest
+        self._pages.set(key, html.encode())
+
+
+def _validator(key: tuple) -> str:
+    """The validator of the page kept under ``key``: whichever worker or app server renders
+    it, the same bytes, so the same validator."""
+    return hashlib.blake2b(repr(key).encode() + _build(), digest_size=16).hexdigest()
+
+
+def _build() -> bytes:
+    """A digest of what decides a page's bytes besides its key: the application's code,
+    templates, catalogs and static files, and its settings. Made once per process; a
+    deployment that changes any of them changes every page's validator, so no copy kept
+    by nginx or a browser outlives it."""
+    digest = current_app.extensions.get(_BUILD)
+    if digest is None:
+        hasher = hashlib.blake2b(digest_size=16)
+        for folder in (ROOT / "consult", ROOT / "templates", ROOT / "translations"):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.suffix not in (".pyc", ".po", ".pot"):
+                    hasher.update(str(path.relative_to(ROOT)).encode() + b"\0")
+                    hasher.update(path.read_bytes())
+        hasher.update(repr(sorted((name, value) for name, value in current_app.config.items()
+                                  if isinstance(value, (str, int, float, bool, tuple))))
+                      .encode())
+        digest = current_app.extensions.setdefault(_BUILD, hasher.digest())
+    return digest
+
+
+_BUILD = "consult.page_build"
 
 
 _VALIDATOR = "consult.page_validator"

@@ -97,8 +97,11 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
 def _caching_headers(response):
     if request.endpoint == "static":
         return _static_lifetime(response)
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and _tag(response):
-        response.make_conditional(request)
+    if request.method in ("GET", "HEAD") and response.status_code in (200, 304) and \
+            _tag(response):
+        # A 304 the page cache answered carries the headers of the page it confirms.
+        if response.status_code == 200:
+            response.make_conditional(request)
     elif _staff_page(response):
         response.headers.setdefault("Cache-Control", STAFF_CACHE_CONTROL)
     return response

@@ -12,6 +12,7 @@ from flask import render_template_string
 from flask import session as flask_session
 from sqlalchemy import select
 
+from consult.cache import clear_all
 from consult.core.time import utcnow
 from consult.delivery import UNVERSIONED_MAX_AGE, YEAR, shared_page
 from consult.models import Consultation
@@ -148,6 +149,38 @@ def test_a_cached_page_answers_not_modified(client, page):
     # A weak validator: the same page whatever encoding carried it.
     packed = client.get(PAGE, headers={**GZIP, "If-None-Match": etag})
     assert packed.status_code == 304 and "Content-Encoding" not in packed.headers
+
+
+def test_a_worker_that_never_rendered_the_page_confirms_a_kept_copy_without_rendering(
+        app, client, page, monkeypatch):
+    """After a restart, or on another app server, nginx's copy is confirmed with a 304 at
+    the cost of one light query: the validator follows the page's key, not its bytes."""
+    etag = client.get(PAGE).headers["ETag"]
+    with app.app_context():
+        clear_all()  # a worker that has kept nothing yet
+
+    def no_rendering(*_args, **_kwargs):
+        raise AssertionError("the page was rendered to answer a conditional request")
+
+    monkeypatch.setattr("consult.drafts.routes.render_template", no_rendering)
+    again = app.test_client().get(PAGE, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    # nginx takes the 304's lifetime for the copy it keeps.
+    assert again.headers["Cache-Control"] == "public, max-age=0, s-maxage=5"
+    monkeypatch.undo()
+    assert client.get(PAGE).headers["ETag"] == etag  # rendered afresh: the same validator
+
+
+def test_a_new_deployment_changes_every_pages_validator(app, client, page):
+    etag = client.get(PAGE).headers["ETag"]
+    app.config["SHARED_CACHE_SECONDS"] = 7  # a setting changed, workers restarted
+    app.extensions.pop("consult.page_build", None)
+    try:
+        fresh = client.get(PAGE, headers={"If-None-Match": etag})
+        assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
+    finally:
+        app.config["SHARED_CACHE_SECONDS"] = 5
+        app.extensions.pop("consult.page_build", None)
 
 
 def test_the_etag_changes_with_the_language_and_a_published_comment(client, page,
