@@ -45,6 +45,7 @@ _fragments = lru("drafts.clauses", 64)
 _published = lru("drafts.published", 512)
 _blank_fields = lru("drafts.blank_form", 32)
 _last_state = lru("drafts.page_state", 256)
+_counts = lru("drafts.comment_counts", 64)
 COMMENTS_PER_PAGE = 100
 MAX_VERSION = 9999  # a version number in an address beyond this is no version
 
@@ -190,8 +191,7 @@ def _clauses_fragment(document, version, compare: str) -> Markup:
         fragment = Markup(render_template(
             "drafts/_clauses.html", document=document, version=version, compare=compare,
             earlier=None if current else version.number,
-            counts=public.published_counts(session, document.id,
-                                           None if current else version.id)))
+            counts=_published_counts(document, version)))
         _fragments.set(key, fragment)
     return fragment
 
@@ -219,12 +219,15 @@ def clause(slug: str, key: str):
         return discussion.response
     found, version = discussion.show_clause, discussion.show_version
     before, after = services.neighbours(session, found)
+    current = version.id == document.current_version_id
     html = render_template("drafts/clause.html", document=document, version=version,
                            clause=found, before=before, after=after, discussion=discussion,
                            change=revisions.previous_text(session, found),
-                           fate=revisions.fates(session, [found.id]).get(found.id),
-                           earlier=None if version.id == document.current_version_id
-                           else version.number)
+                           # Where an earlier version's clause went (the current one's is
+                           # itself): said only on an earlier version's page.
+                           fate=None if current else
+                           revisions.fates(session, [found.id]).get(found.id),
+                           earlier=None if current else version.number)
     if page_key is not None and discussion.status == 200:
         pages.put(page_key, html)
     return html, discussion.status
@@ -342,18 +345,32 @@ def published_html(document, version, clause, page: int = 1) -> Markup:
     html = _published.get(key)
     if html is None:
         session = db.session()
-        counts = public.published_counts(session, document.id, None if current else version.id)
+        counts = _published_counts(document, version)
         total = counts.get(clause.key if clause is not None else None, 0)
         shown = Page(page, COMMENTS_PER_PAGE, total)
+        # Most clauses have none: the counts say so without asking for the list.
         comments = public.published_comments(session, document.id, clause_id,
                                              limit=COMMENTS_PER_PAGE, offset=shown.offset,
-                                             follow=current)
+                                             follow=current) if total else []
         made_on = revisions.clauses_by_id(session, {
             c.clause_id for c in comments if c.clause_id not in (None, clause_id)})
         html = Markup(render_template("comments/_published.html", comments=comments,
                                       page=shown, made_on=made_on, document=document))
         _published.set(key, html)
     return html
+
+
+def _published_counts(document, version) -> dict[str | None, int]:
+    """The comments listed under each clause of ``version`` (public.published_counts),
+    counted once per document revision for all its pages, not once per clause page."""
+    current = version.id == document.current_version_id
+    key = (document.id, version.id, version.imported_at, document.public_revision, current)
+    counts = _counts.get(key)
+    if counts is None:
+        counts = public.published_counts(db.session(), document.id,
+                                         None if current else version.id)
+        _counts.set(key, counts)
+    return counts
 
 
 def client_key() -> str:
