@@ -87,7 +87,11 @@ def archive():
 
 
 def _document_or_404(slug: str):
-    document = services.document_by_slug(db.session(), slug)
+    return _shown_or_404(services.document_by_slug(db.session(), slug))
+
+
+def _shown_or_404(document):
+    """The document, if the public may read it."""
     if document is None or document.current_version is None or \
             not visible(document.consultation):
         abort(404)
@@ -205,13 +209,16 @@ def clause(slug: str, key: str):
     page_key = _page_key("clause", slug, key)
     if page_key is not None and (page := pages.get(page_key)) is not None:
         return page
-    document = _document_or_404(slug)
+    session = db.session()
+    # A comment sent on the clause needs only which clause it is, not its texts.
+    texts = request.method != "POST"
+    document, found = services.document_and_clause(session, slug, key, texts)
+    document = _shown_or_404(document)
     version = _version_or_404(document)
     if request.method == "POST":
         version = _version_sent_on(document, version)
-    session = db.session()
-    found = services.clause_by_key(session, version.id, key,
-                                   texts=request.method != "POST")
+    if version.id != document.current_version_id:
+        found = services.clause_by_key(session, version.id, key, texts)
     if found is None:
         abort(404)
     discussion = comment_section(document, version, found)

@@ -1,7 +1,7 @@
 """Queries behind the public pages of the drafts: documents, versions and clauses."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
 
 from ..models import Clause, Consultation, Document, DocumentVersion
@@ -18,6 +18,23 @@ def document_by_slug(session: Session, slug: str) -> Document | None:
     return session.scalar(
         select(Document).where(Document.slug == slug)
         .options(joinedload(Document.current_version), joinedload(Document.consultation)))
+
+
+def document_and_clause(session: Session, slug: str, key: str,
+                        texts: bool = True) -> tuple[Document | None, Clause | None]:
+    """The document ``slug`` (as ``document_by_slug``) and its current version's clause
+    ``key`` (None: it has none), in one query: a clause page needs both on every request.
+    ``texts``: as for ``clause_by_key``."""
+    query = (select(Document, Clause)
+             .outerjoin(Clause, and_(Clause.version_id == Document.current_version_id,
+                                     Clause.key == key))
+             .where(Document.slug == slug)
+             .options(joinedload(Document.current_version),
+                      joinedload(Document.consultation)))
+    if not texts:
+        query = query.options(defer(Clause.html), defer(Clause.text), defer(Clause.cells))
+    row = session.execute(query).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def page_state(session: Session, slug: str) -> tuple | None:
