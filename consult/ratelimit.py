@@ -59,10 +59,7 @@ def _items(scope: str):
 
 def exceeded(scope: str) -> int | None:
     """Seconds until the client may try again, or None when within every limit."""
-    limiter = current_app.extensions[EXTENSION]
-    waits = [_wait(limiter, item, scope) for item in _items(scope)
-             if not limiter.test(item, scope, client())]
-    return max(waits) if waits else None
+    return _refusal(scope, "test")
 
 
 def count(scope: str) -> None:
@@ -76,9 +73,16 @@ def admit(scope: str) -> int | None:
     """Count one attempt of the client against every limit of ``scope`` unless that limit
     is reached (one atomic step per limit, no separate look-up first): None when every
     limit admitted it, else the seconds until the client may try again."""
+    return _refusal(scope, "hit")
+
+
+def _refusal(scope: str, step: str) -> int | None:
+    """Seconds to wait by the limits of ``scope`` that refuse the client at ``step``
+    (``test``: look only; ``hit``: count unless reached), or None."""
     limiter = current_app.extensions[EXTENSION]
+    refuses = getattr(limiter, step)
     waits = [_wait(limiter, item, scope) for item in _items(scope)
-             if not limiter.hit(item, scope, client())]
+             if not refuses(item, scope, client())]
     return max(waits) if waits else None
 
 

@@ -13,11 +13,17 @@ def documents(session: Session, consultation: Consultation) -> list[Document]:
         .options(selectinload(Document.current_version)).order_by(Document.position)))
 
 
+# A document with what its pages and the comment form need on every request.
+_WITH_VERSION_AND_CONSULTATION = (joinedload(Document.current_version),
+                                  joinedload(Document.consultation))
+# A clause's texts in every language (HTML, plain text, action-plan cells).
+_CLAUSE_TEXTS = (Clause.html, Clause.text, Clause.cells)
+
+
 def document_by_slug(session: Session, slug: str) -> Document | None:
-    # One query: the document pages and the comment form need all three on every request.
-    return session.scalar(
-        select(Document).where(Document.slug == slug)
-        .options(joinedload(Document.current_version), joinedload(Document.consultation)))
+    # One query for the document, its current version and its consultation.
+    return session.scalar(select(Document).where(Document.slug == slug)
+                          .options(*_WITH_VERSION_AND_CONSULTATION))
 
 
 def document_and_clause(session: Session, slug: str, key: str,
@@ -29,11 +35,8 @@ def document_and_clause(session: Session, slug: str, key: str,
              .outerjoin(Clause, and_(Clause.version_id == Document.current_version_id,
                                      Clause.key == key))
              .where(Document.slug == slug)
-             .options(joinedload(Document.current_version),
-                      joinedload(Document.consultation)))
-    if not texts:
-        query = query.options(defer(Clause.html), defer(Clause.text), defer(Clause.cells))
-    row = session.execute(query).first()
+             .options(*_WITH_VERSION_AND_CONSULTATION))
+    row = session.execute(_texts(query, texts)).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
@@ -60,9 +63,12 @@ def clause_by_key(session: Session, version_id: int, key: str,
     text and cells, read only when first used) for a comment sent on it, which needs only
     which clause it is."""
     query = select(Clause).where(Clause.version_id == version_id, Clause.key == key)
-    if not texts:
-        query = query.options(defer(Clause.html), defer(Clause.text), defer(Clause.cells))
-    return session.scalar(query)
+    return session.scalar(_texts(query, texts))
+
+
+def _texts(query, texts: bool):
+    """``query`` reading its clauses' texts, or leaving them to be read when first used."""
+    return query if texts else query.options(*(defer(column) for column in _CLAUSE_TEXTS))
 
 
 def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
