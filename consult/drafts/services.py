@@ -1,7 +1,7 @@
 """Queries behind the public pages of the drafts: documents, versions and clauses."""
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
 
 from ..models import Clause, Consultation, Document, DocumentVersion
@@ -18,25 +18,43 @@ _WITH_VERSION_AND_CONSULTATION = (joinedload(Document.current_version),
                                   joinedload(Document.consultation))
 # A clause's texts in every language (HTML, plain text, action-plan cells).
 _CLAUSE_TEXTS = (Clause.html, Clause.text, Clause.cells)
+# What else a comment sent on a page does not need read: the version's texts and the
+# notice's (each a JSON object per language, read only when first used: a refused form).
+_PAGE_TEXTS = (
+    joinedload(Document.current_version).defer(DocumentVersion.title)
+    .defer(DocumentVersion.preamble_html),
+    joinedload(Document.consultation).load_only(
+        Consultation.id, Consultation.announced_at, Consultation.opens_at,
+        Consultation.closes_at, Consultation.moderation))
+
+
+# The statements a document or clause page runs on every request, built once: their
+# parameters are bound when run, and SQLAlchemy keeps a built statement's cache key.
+_DOCUMENT = (select(Document).where(Document.slug == bindparam("slug"))
+             .options(*_WITH_VERSION_AND_CONSULTATION))
+
+
+def _document_and_clause_query(texts: bool):
+    query = (select(Document, Clause)
+             .outerjoin(Clause, and_(Clause.version_id == Document.current_version_id,
+                                     Clause.key == bindparam("key")))
+             .where(Document.slug == bindparam("slug"))
+             .options(*(_WITH_VERSION_AND_CONSULTATION if texts else _PAGE_TEXTS)))
+    return _texts(query, texts)
 
 
 def document_by_slug(session: Session, slug: str) -> Document | None:
     # One query for the document, its current version and its consultation.
-    return session.scalar(select(Document).where(Document.slug == slug)
-                          .options(*_WITH_VERSION_AND_CONSULTATION))
+    return session.scalar(_DOCUMENT, {"slug": slug})
 
 
 def document_and_clause(session: Session, slug: str, key: str,
                         texts: bool = True) -> tuple[Document | None, Clause | None]:
     """The document ``slug`` (as ``document_by_slug``) and its current version's clause
     ``key`` (None: it has none), in one query: a clause page needs both on every request.
-    ``texts``: as for ``clause_by_key``."""
-    query = (select(Document, Clause)
-             .outerjoin(Clause, and_(Clause.version_id == Document.current_version_id,
-                                     Clause.key == key))
-             .where(Document.slug == slug)
-             .options(*_WITH_VERSION_AND_CONSULTATION))
-    row = session.execute(_texts(query, texts)).first()
+    ``texts``: as for ``clause_by_key``, and, without them, neither the version's texts
+    nor the notice's are read."""
+    row = session.execute(_DOCUMENT_AND_CLAUSE[texts], {"slug": slug, "key": key}).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
@@ -69,6 +87,9 @@ def clause_by_key(session: Session, version_id: int, key: str,
 def _texts(query, texts: bool):
     """``query`` reading its clauses' texts, or leaving them to be read when first used."""
     return query if texts else query.options(*(defer(column) for column in _CLAUSE_TEXTS))
+
+
+_DOCUMENT_AND_CLAUSE = {texts: _document_and_clause_query(texts) for texts in (True, False)}
 
 
 def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
