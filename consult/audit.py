@@ -28,6 +28,10 @@ def record(session: Session, actor: User | None, action: str, obj, before=None,
     return event
 
 
+# Core, not the ORM's bulk machinery: rows written, nothing kept in the session.
+_NEW_EVENTS = insert(AuditEvent.__table__)
+
+
 def record_many(session: Session, actor: User | None, action: str, object_type: str,
                 events: list[tuple[int | None, dict | None, dict | None]]) -> int:
     """Audit many changes of one kind at once: ``events`` is ``[(object id, before, after)]``.
@@ -39,8 +43,7 @@ def record_many(session: Session, actor: User | None, action: str, object_type: 
         return 0
     now = utcnow()
     actor_id, label = (actor.id, actor.label) if actor is not None else (None, "")
-    # Core, not the ORM's bulk machinery: rows written, nothing kept in the session.
-    session.execute(insert(AuditEvent.__table__), [
+    session.execute(_NEW_EVENTS, [
         {"at": now, "actor_id": actor_id, "actor_label": label, "action": action,
          "object_type": object_type, "object_id": object_id, "before": before, "after": after}
         for object_id, before, after in events])

@@ -353,7 +353,9 @@ def test_resubmission_after_a_minute_is_a_new_comment(session, ready, submit_onl
 def test_a_comment_sent_once_is_stored_without_looking_for_an_earlier_copy(app, client,
                                                                            session, ready):
     """The claim's unique key refuses a resubmission; a comment sent once (nearly all of
-    them) is not preceded by a look-up of its claim, nor by reading the clause's texts."""
+    them) is not preceded by a look-up of its claim, nor by reading the clause's texts or
+    the notice's; it is not read back after it is stored, and, the request's only write,
+    it needs no savepoint."""
     from sqlalchemy import event
     statements = []
 
@@ -370,9 +372,30 @@ def test_a_comment_sent_once_is_stored_without_looking_for_an_earlier_copy(app, 
     assert not [s for s in selects if "FROM submission_claim" in s], selects
     assert not [s for s in selects if "clause.html" in s], selects
     assert any(s.startswith("INSERT INTO submission_claim") for s in statements)
+    assert not [s for s in selects if "proposal" in s or "preamble_html" in s], selects
+    assert len([s for s in selects if " FROM " in s]) == 1, selects
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements
     # Sent again at once: the same comment, found through its claim.
     again = receipt_code(post(client, body="Sent once."))
     assert count(session) == 1 and again
+
+
+def test_a_recorded_comment_is_whole_without_being_read_back(app, session, ready):
+    """The register stores a comment with one INSERT and hands back the comment whole:
+    nothing of it is left to be read from the database."""
+    from sqlalchemy import inspect
+
+    from consult.comments.intake import NewComment, record_comment, target_for
+    document = session.scalar(select(Document).where(Document.slug == "sample-programme"))
+    with app.test_request_context():
+        recorded = record_comment(session, target_for(session, document, "1"), NewComment(
+            channel="online", body="Whole at once.", language="en"), actor=None)
+    assert recorded.created and recorded.comment.id is not None
+    columns = {column.key for column in inspect(Comment).column_attrs}
+    assert not inspect(recorded.comment).unloaded & columns
+    assert recorded.comment.moderated_at is None and recorded.comment.state == "new"
+    session.commit()
+    assert session.get(Comment, recorded.comment.id) is recorded.comment
 
 
 def test_over_limit_client_gets_a_readable_429(app, client, session, ready):

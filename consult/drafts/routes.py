@@ -394,8 +394,9 @@ def _handle_post(section: CommentSection, document, clause) -> None:
         return
     try:
         target = target_for(session, document, clause.key if clause else None, loaded=clause)
+        # The comment is the request's only write: it needs no savepoint of its own.
         recorded = online.submit(session, target, section.form.data, client_key(),
-                                 current_lang())
+                                 current_lang(), alone=True)
     except Refused as refusal:
         session.rollback()
         flash(str(refusal), "error")
