@@ -11,8 +11,8 @@ import os
 # Workers from cores: pages are rendered in Python (CPU-bound), database waits are short.
 # One worker per core, each with threads for the time spent waiting on the database: with
 # PostgreSQL and nginx on the same cores, more processes only take turns (on 2 cores, 2
-# workers recorded about 165 comments/s where 3 or 4 recorded about 140:
-# bench/comment_load.py).
+# workers recorded 184-191 comments/s where 3 recorded 133-183 and 4 159-165:
+# bench/comment_load.py --stack nginx-postgres).
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 # A few threads per worker keep slow clients (a phone on a slow line behind nginx's
 # buffering still holds a thread while an upload streams) from blocking a whole worker.
