@@ -38,8 +38,18 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_in_a_transaction)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_savepoint_in_a_transaction(connection, _name) -> None:
+    # Python's sqlite3 opens its transaction before a data change, not before a SAVEPOINT:
+    # a savepoint opened first is a transaction of its own, which its RELEASE commits, and
+    # a later rollback would not undo what it held. Open the transaction before it.
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
