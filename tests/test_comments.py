@@ -398,6 +398,30 @@ def test_a_recorded_comment_is_whole_without_being_read_back(app, session, ready
     assert session.get(Comment, recorded.comment.id) is recorded.comment
 
 
+def test_a_comment_rolled_back_leaves_nothing_behind_in_the_session(app, session, ready):
+    """A recorded comment undone by a rollback (of the transaction, or of a savepoint it
+    was recorded in) is gone from the session too, and another can take its place."""
+    from consult.comments.intake import NewComment, record_comment, target_for
+    document = session.scalar(select(Document).where(Document.slug == "sample-programme"))
+
+    def record(body):
+        return record_comment(session, target_for(session, document, "1"), NewComment(
+            channel="online", body=body, language="en"), actor=None).comment
+
+    with app.test_request_context():
+        undone = record("Undone by a rollback.")
+        session.rollback()
+        assert undone not in session
+        savepoint = session.begin_nested()
+        in_savepoint = record("Undone with its savepoint.")
+        savepoint.rollback()
+        assert in_savepoint not in session
+        kept = record("Kept.")
+    session.commit()
+    assert kept in session
+    assert [c.body for c in session.scalars(select(Comment))] == ["Kept."]
+
+
 def test_over_limit_client_gets_a_readable_429(app, client, session, ready):
     app.config["COMMENT_RATE_LIMIT"] = "2 per minute"
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -280,18 +280,58 @@ def _insert(session: Session, rows: list[dict], claims: dict[int, tuple[str, boo
         if alone:
             session.rollback()
         raise _Raced() from None
-    # The comments as the rows stored them, put in the session without reading them back.
-    comments = []
-    for row, comment_id in zip(rows, ids, strict=True):
-        comment = Comment(id=comment_id, **(_EMPTY | row))
-        make_transient_to_detached(comment)
-        comments.append(comment)
-    session.add_all(comments)
+    comments = [Comment(id=comment_id, **(_EMPTY | row))
+                for row, comment_id in zip(rows, ids, strict=True)]
+    _attach(session, comments)
     audit.record_many(session, actor, "comment.enter" if actor is not None else
                       "comment.submit", Comment.__tablename__,
                       [(comment.id, None, snapshot(row)) for comment, row in zip(
                           comments, rows, strict=True)])
     return comments
+
+
+def _attach(session: Session, comments: list[Comment]) -> None:
+    """Put the comments, as their rows were stored, in the session without reading them
+    back. The session takes them for loaded rows, which a rollback would not undo: each is
+    noted with the transaction it was stored in, and forgotten if that one rolls back."""
+    for comment in comments:
+        make_transient_to_detached(comment)
+    session.add_all(comments)
+    stored_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_ATTACHED, []).append((stored_in, comments))
+
+
+_ATTACHED = "consult.attached_comments"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, rolled_back) -> None:
+    attached = session.info.get(_ATTACHED)
+    if not attached:
+        return
+    kept = []
+    for stored_in, comments in attached:
+        if _within(stored_in, rolled_back):
+            for comment in comments:
+                if comment in session:
+                    session.expunge(comment)
+        elif stored_in.is_active:
+            kept.append((stored_in, comments))
+    session.info[_ATTACHED] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    # Stored for good: nothing to undo any more.
+    session.info.pop(_ATTACHED, None)
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _take_claim(session: Session, key: str, stale: bool, comment_id: int,
