@@ -416,10 +416,17 @@ def test_a_comment_rolled_back_leaves_nothing_behind_in_the_session(app, session
         in_savepoint = record("Undone with its savepoint.")
         savepoint.rollback()
         assert in_savepoint not in session
+        # A savepoint released after it does not make it stored for good.
+        before_release = record("Undone after a savepoint was released.")
+        session.begin_nested().commit()
+        session.rollback()
+        assert before_release not in session
         kept = record("Kept.")
     session.commit()
     assert kept in session
     assert [c.body for c in session.scalars(select(Comment))] == ["Kept."]
+    session.rollback()  # after the commit: nothing stored is forgotten
+    assert kept in session
 
 
 def test_over_limit_client_gets_a_readable_429(app, client, session, ready):

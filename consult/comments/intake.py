@@ -254,7 +254,7 @@ def _claim(session: Session, key: str) -> SubmissionClaim | None:
 
 
 # Core, not the unit of work (a third of a comment's cost): one INSERT for all the rows,
-# RETURNING their ids in row order. Built once, as the claim's.
+# RETURNING their ids in row order. Both statements are built once, bound when run.
 _NEW_COMMENTS = insert(Comment.__table__).returning(Comment.__table__.c.id,
                                                     sort_by_parameter_order=True)
 _NEW_CLAIM = insert(SubmissionClaim.__table__)
@@ -315,15 +315,18 @@ def _forget_rolled_back(session: Session, rolled_back) -> None:
             for comment in comments:
                 if comment in session:
                     session.expunge(comment)
-        elif stored_in.is_active:
+        else:
+            # Still undone if a transaction around it rolls back, even one whose own
+            # savepoint was released meanwhile.
             kept.append((stored_in, comments))
     session.info[_ATTACHED] = kept
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_committed(session: Session) -> None:
-    # Stored for good: nothing to undo any more.
-    session.info.pop(_ATTACHED, None)
+    # Called for a released savepoint too: only the outermost commit stores for good.
+    if not session.in_nested_transaction():
+        session.info.pop(_ATTACHED, None)
 
 
 def _within(transaction, outer) -> bool:
