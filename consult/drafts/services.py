@@ -28,6 +28,11 @@ _PAGE_TEXTS = (
         Consultation.closes_at, Consultation.moderation))
 
 
+def _texts(query, texts: bool):
+    """``query`` reading its clauses' texts, or leaving them to be read when first used."""
+    return query if texts else query.options(*(defer(column) for column in _CLAUSE_TEXTS))
+
+
 # The statements a document or clause page runs on every request, built once: their
 # parameters are bound when run, and SQLAlchemy keeps a built statement's cache key.
 _DOCUMENT = (select(Document).where(Document.slug == bindparam("slug"))
@@ -41,6 +46,13 @@ def _document_and_clause_query(texts: bool):
              .where(Document.slug == bindparam("slug"))
              .options(*(_WITH_VERSION_AND_CONSULTATION if texts else _PAGE_TEXTS)))
     return _texts(query, texts)
+
+
+_DOCUMENT_AND_CLAUSE = {texts: _document_and_clause_query(texts) for texts in (True, False)}
+_PAGE_STATE = (select(Document.id, Document.current_version_id, Document.public_revision,
+                      Consultation.opens_at, Consultation.closes_at, Consultation.announced_at)
+               .join(Consultation, Document.consultation_id == Consultation.id)
+               .where(Document.slug == bindparam("slug")))
 
 
 def document_by_slug(session: Session, slug: str) -> Document | None:
@@ -61,11 +73,7 @@ def document_and_clause(session: Session, slug: str, key: str,
 def page_state(session: Session, slug: str) -> tuple | None:
     """What a cached document or clause page depends on, in one light query (no ORM objects):
     (document id, current version id, public revision, opens_at, closes_at, announced_at)."""
-    row = session.execute(
-        select(Document.id, Document.current_version_id, Document.public_revision,
-               Consultation.opens_at, Consultation.closes_at, Consultation.announced_at)
-        .join(Consultation, Document.consultation_id == Consultation.id)
-        .where(Document.slug == slug)).first()
+    row = session.execute(_PAGE_STATE, {"slug": slug}).first()
     return tuple(row) if row is not None and row[1] is not None else None
 
 
@@ -82,14 +90,6 @@ def clause_by_key(session: Session, version_id: int, key: str,
     which clause it is."""
     query = select(Clause).where(Clause.version_id == version_id, Clause.key == key)
     return session.scalar(_texts(query, texts))
-
-
-def _texts(query, texts: bool):
-    """``query`` reading its clauses' texts, or leaving them to be read when first used."""
-    return query if texts else query.options(*(defer(column) for column in _CLAUSE_TEXTS))
-
-
-_DOCUMENT_AND_CLAUSE = {texts: _document_and_clause_query(texts) for texts in (True, False)}
 
 
 def neighbours(session: Session, clause: Clause) -> tuple[Clause | None, Clause | None]:
