@@ -72,8 +72,9 @@ class Comment(Base):
     withdrawn_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]  # name, organisation and e-mail blanked
     group_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_group.id"), index=True)
-    # Hash of the submitting client and the text (see SubmissionClaim).
-    submission_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # Hash of the submitting client and the text, kept for the record; resubmissions are
+    # found by SubmissionClaim's unique key, so this copy has no index to maintain.
+    submission_key: Mapped[str] = mapped_column(String(64), default="")
     # Where an imported comment came from (file hash and row), so re-imports add nothing.
     source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
