@@ -21,15 +21,15 @@ import secrets
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from .. import audit
 from ..core.text import clean
 from ..core.time import iso_local, utcnow
 from ..core.vocab import CONSENTS
 from ..mail import outbox
-from ..models import AuditEvent, Comment, Document, User
+from ..models import AuditEvent, Comment, Document, DuplicateGroup, User
 
 # What "personal data" means for erasure: what identifies the commenter. Category, region
 # and gender stay: they are statistics, not identification, and the totals must hold.
@@ -128,11 +128,18 @@ def by_receipt(session: Session, code: str) -> Comment | None:
     forms = candidates(code)
     if not forms:
         return None
-    return session.scalar(
-        select(Comment).where(Comment.receipt_code.in_(forms))
-        .options(selectinload(Comment.clause), selectinload(Comment.document)
-                 .selectinload(Document.current_version),
-                 selectinload(Comment.document).selectinload(Document.consultation)))
+    return session.scalar(_BY_RECEIPT, {"codes": forms})
+
+
+# One query for the comment and everything its receipt page shows (each a many-to-one,
+# or the one answer), built once: a receipt is the page every commenter is sent to.
+_BY_RECEIPT = (
+    select(Comment).where(Comment.receipt_code.in_(bindparam("codes", expanding=True)))
+    .options(joinedload(Comment.clause),
+             joinedload(Comment.document).joinedload(Document.current_version),
+             joinedload(Comment.document).joinedload(Document.consultation),
+             joinedload(Comment.response),
+             joinedload(Comment.group).joinedload(DuplicateGroup.response)))
 
 
 def reason_text(reason: str | None) -> str:

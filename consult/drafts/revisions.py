@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -344,27 +344,24 @@ def fates(session: Session, clause_ids: Iterable[int]) -> dict[int, Fate]:
     if not ids:
         return {}
     found: dict[int, Fate] = {}
-    current_keys: dict[int, list[str]] = defaultdict(list)
-    deleted: dict[int, int] = {}
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        current = Clause.__table__.alias("current_clause")
-        for clause_id, key, deleted_in in session.execute(
-                select(ClauseLineage.clause_id, current.c.key, ClauseLineage.deleted_in)
-                .outerjoin(current, current.c.id == ClauseLineage.current_clause_id)
-                .where(ClauseLineage.clause_id.in_(chunk))
-                .order_by(ClauseLineage.clause_id, current.c.position)):
-            if deleted_in is not None:
-                deleted[clause_id] = deleted_in
-            elif key is not None:
-                current_keys[clause_id].append(key)
-        for clause_id, key, number, current_number in session.execute(
-                select(Clause.id, Clause.key, DocumentVersion.number,
-                       _current_number())
-                .join(DocumentVersion, DocumentVersion.id == Clause.version_id)
-                .where(Clause.id.in_(chunk))):
-            found[clause_id] = Fate(number, key, tuple(current_keys.get(clause_id, ())),
-                                    deleted.get(clause_id), current_number or number)
+        places = session.execute(_PLACES, {"ids": ids[start:start + 1000]}).all()
+        # A clause of the current version is where it was made: only the others are
+        # followed through the lineage (a receipt's clause nearly always is current).
+        earlier = [clause_id for clause_id, _key, number, current_number in places
+                   if number != current_number]
+        current_keys: dict[int, list[str]] = defaultdict(list)
+        deleted: dict[int, int] = {}
+        if earlier:
+            for clause_id, key, deleted_in in session.execute(_LINEAGE, {"ids": earlier}):
+                if deleted_in is not None:
+                    deleted[clause_id] = deleted_in
+                elif key is not None:
+                    current_keys[clause_id].append(key)
+        for clause_id, key, number, current_number in places:
+            now = (key,) if number == current_number else tuple(current_keys[clause_id])
+            found[clause_id] = Fate(number, key, now, deleted.get(clause_id),
+                                    current_number or number)
     return found
 
 
@@ -374,6 +371,19 @@ def _current_number():
             .join(Document, Document.current_version_id == current.c.id)
             .where(Document.id == DocumentVersion.document_id)
             .scalar_subquery())
+
+
+# Both statements built once, their ids bound when run.
+# Each clause's key, its version's number and the current version's number.
+_PLACES = (select(Clause.id, Clause.key, DocumentVersion.number, _current_number())
+           .join(DocumentVersion, DocumentVersion.id == Clause.version_id)
+           .where(Clause.id.in_(bindparam("ids", expanding=True))))
+# Where each clause went: its current clause(s) in order, or the version that deleted it.
+_CURRENT_CLAUSE = Clause.__table__.alias("current_clause")
+_LINEAGE = (select(ClauseLineage.clause_id, _CURRENT_CLAUSE.c.key, ClauseLineage.deleted_in)
+            .outerjoin(_CURRENT_CLAUSE, _CURRENT_CLAUSE.c.id == ClauseLineage.current_clause_id)
+            .where(ClauseLineage.clause_id.in_(bindparam("ids", expanding=True)))
+            .order_by(ClauseLineage.clause_id, _CURRENT_CLAUSE.c.position))
 
 
 def earlier_clause_ids(session: Session, clause: Clause) -> list[int]:
