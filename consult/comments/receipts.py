@@ -21,15 +21,23 @@ import secrets
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import JSON, bindparam, select
+from sqlalchemy.orm import Session, defer, joinedload
 
 from .. import audit
 from ..core.text import clean
 from ..core.time import iso_local, utcnow
 from ..core.vocab import CONSENTS
 from ..mail import outbox
-from ..models import AuditEvent, Comment, Document, DuplicateGroup, User
+from ..models import (
+    AuditEvent,
+    Comment,
+    Consultation,
+    Document,
+    DocumentVersion,
+    DuplicateGroup,
+    User,
+)
 
 # What "personal data" means for erasure: what identifies the commenter. Category, region
 # and gender stay: they are statistics, not identification, and the totals must hold.
@@ -132,12 +140,17 @@ def by_receipt(session: Session, code: str) -> Comment | None:
 
 
 # One query for the comment and everything its receipt page shows (each a many-to-one,
-# or the one answer), built once: a receipt is the page every commenter is sent to.
+# or the one answer), built once: a receipt is the page every commenter is sent to. The
+# texts it does not show (the notice's, the version's preamble) are left unread; the
+# clause is named by revisions.fates.
+_NOTICE_TEXTS = tuple(column for column in Consultation.__table__.columns
+                      if isinstance(column.type, JSON))
 _BY_RECEIPT = (
     select(Comment).where(Comment.receipt_code.in_(bindparam("codes", expanding=True)))
-    .options(joinedload(Comment.clause),
-             joinedload(Comment.document).joinedload(Document.current_version),
-             joinedload(Comment.document).joinedload(Document.consultation),
+    .options(joinedload(Comment.document).joinedload(Document.current_version)
+             .defer(DocumentVersion.preamble_html),
+             joinedload(Comment.document).joinedload(Document.consultation)
+             .options(*(defer(getattr(Consultation, c.key)) for c in _NOTICE_TEXTS)),
              joinedload(Comment.response),
              joinedload(Comment.group).joinedload(DuplicateGroup.response)))
 
