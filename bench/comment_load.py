@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from serving import (  # noqa: E402
     Browser,
     comment_form,
+    fetch,
     free_port,
     percentile,
     receipt_code,
@@ -230,11 +231,7 @@ def load_comments(port: int, paths: list[str], args, server_pid: int) -> tuple:
     CPU, client CPU, load average)."""
     if not args.cold:
         for path in paths:
-            browser = Browser(port, "comment-load/warm-up")
-            answer, _ = browser.request("GET", path)
-            browser.close()
-            if answer.status != 200:
-                raise SystemExit(f"warm-up: {path}: HTTP {answer.status}")
+            fetch(port, path)  # a new reader's first view; anything but 200 stops the run
     jobs = list(range(args.comments))[::-1]
     lock = threading.Lock()
     latencies: list[float] = []

@@ -7,6 +7,7 @@ migrations build the very same schema.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import secrets
@@ -19,7 +20,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import selectinload
 
 from consult import ROOT, cache, create_app, db, ratelimit
@@ -125,6 +126,26 @@ class RequestClient(FlaskClient):
             # The test's own session reloads what the request may have changed.
             g.db_session.expire_all()
         return response
+
+
+@pytest.fixture
+def sql_statements(app):
+    """``with sql_statements() as statements:`` records the SQL the app runs inside the
+    block, each statement on one line, to assert what a request asks of the database."""
+    @contextlib.contextmanager
+    def recording():
+        statements: list[str] = []
+
+        def seen(_conn, _cursor, statement, *_args):
+            statements.append(" ".join(statement.split()))
+
+        engine = app.extensions["consult.engine"]
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    return recording
 
 
 @pytest.fixture

@@ -350,24 +350,14 @@ def test_resubmission_after_a_minute_is_a_new_comment(session, ready, submit_onl
     assert later.created and later.comment is not first.comment
 
 
-def test_a_comment_sent_once_is_stored_without_looking_for_an_earlier_copy(app, client,
-                                                                           session, ready):
+def test_a_comment_sent_once_is_stored_without_looking_for_an_earlier_copy(
+        client, session, ready, sql_statements):
     """The claim's unique key refuses a resubmission; a comment sent once (nearly all of
     them) is not preceded by a look-up of its claim, nor by reading the clause's texts or
     the notice's; it is not read back after it is stored, and, the request's only write,
     it needs no savepoint."""
-    from sqlalchemy import event
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    engine = app.extensions["consult.engine"]
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements() as statements:
         receipt_code(post(client, body="Sent once."))
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     selects = [s for s in statements if s.startswith("SELECT")]
     assert not [s for s in selects if "FROM submission_claim" in s], selects
     assert not [s for s in selects if "clause.html" in s], selects

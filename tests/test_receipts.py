@@ -101,29 +101,20 @@ def test_everything_is_public_before_any_change(app, client, session, mine):
     assert where(texts, EMAIL) == set()
 
 
-# ---------------------------------------------------------------- withdrawing
-
-def test_the_receipt_page_reads_the_comment_with_all_it_shows_at_once(app, client, mine):
-    """Every commenter is sent to the receipt: the comment, its clause, document, version,
-    notice and answer come in one query, and a clause of the current version is not
-    followed through the revisions (one look-up says it is where it was made)."""
-    from sqlalchemy import event
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    engine = app.extensions["consult.engine"]
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+def test_the_receipt_page_reads_the_comment_with_all_it_shows_at_once(client, mine,
+                                                                      sql_statements):
+    """Every commenter is sent to the receipt: the comment, its document, version, notice
+    and answer come in one query, and its clause, of the current version, is named by one
+    look-up without following it through the revisions."""
+    with sql_statements() as statements:
         page = client.get(f"/en/receipts/{mine['clause']}/").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert "Clause 1 names the groves." in page  # the answer, read in that one query
     selects = [s for s in statements if s.startswith("SELECT")]
     assert len(selects) == 2, selects
     assert not [s for s in selects if "clause_lineage" in s], selects
 
+
+# ---------------------------------------------------------------- withdrawing
 
 @pytest.mark.parametrize("which", ["clause", "document"])
 def test_withdrawal_takes_the_text_off_every_public_surface_at_once(app, client, session,
