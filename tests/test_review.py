@@ -131,6 +131,32 @@ def test_a_lead_gives_out_chapters_and_comments_and_each_drafter_has_a_queue(
     assert refused.status_code == 403  # Bakyt is not a lead
 
 
+def test_the_counted_queue_is_the_queue_the_desk_lists(session, make_user, answered):
+    """The desk counts a queue from its one pass over the comments (``queue_counts``) and
+    lists it with ``mine``: the same rule, whoever has which chapter or comment."""
+    aida, bakyt, cholpon = (session.get(User, make_user("drafter", email=f"{n}@example.org"))
+                            for n in ("aida", "bakyt", "cholpon"))
+    document = answered["one"].document
+    chapter = {c.heading["en"]: c.position for c in review.chapters(session, document)
+               if c.position is not None}
+    review.assign_chapter(session, document, chapter["Chapter 1. General provisions"], aida,
+                          None)
+    review.assign_chapter(session, document, chapter["Chapter 2. Measures"], aida, None)
+    review.assign_comment(session, answered["three"], bakyt, None)  # out of Aida's chapter
+    review.assign_comment(session, answered["whole"], cholpon, None)  # no chapter at all
+    session.commit()
+    counted = review.progress(session, document)
+    for user, expected in ((aida, (1, 0)), (bakyt, (1, 1)), (cholpon, (1, 1))):
+        listed = session.scalars(select(Comment).where(review.mine(user))).all()
+        unanswered = [c for c in listed if c.answer is None]
+        assert review.queue_counts(session, user, counted) == \
+            (len(listed), len(unanswered)) == expected, user.email
+    nobody = session.get(User, make_user("drafter", email="dinara@example.org"))
+    assert review.queue_counts(session, nobody, counted) is None
+    assert not session.scalars(select(Comment).where(review.mine(nobody))).all()
+    assert counted.counts() == {"total": 3, "answered": 1, "unanswered": 2}
+
+
 def test_assignments_refuse_what_is_not_a_drafter(client, login, make_user, session,
                                                   answered):
     moderator = make_user("moderator")

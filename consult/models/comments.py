@@ -37,9 +37,10 @@ class Comment(Base):
         Index("ix_comment_document_clause_state", "document_id", "clause_key", "state",
               "received_at"),
         # The same by the clause row (of the version commented on): lists and counts that
-        # follow a clause across versions, and the desk's clause by clause order.
+        # follow a clause across versions, and the desk's clause by clause order. The
+        # drafter and group make it hold all the desk's progress reads of each comment.
         Index("ix_comment_document_clause_id_state", "document_id", "clause_id", "state",
-              "received_at"),
+              "received_at", "assignee_id", "group_id"),
         Index("ix_comment_state_received", "state", "received_at"),
     )
 

@@ -32,7 +32,6 @@ DESK_FILTERS = ("clause", "channel", "hearing", "category", "status", "unanswere
 class DeskPage:
     rows: list  # (comment, own response, group response, group size)
     total: int  # comments matching the filters
-    counts: dict  # the document's total / answered / unanswered
     page: Page
     fates: dict = field(default_factory=dict)  # clause id -> revisions.Fate
 
@@ -89,17 +88,6 @@ def _clause_order(session: Session, document: Document, clause_ids) -> list:
             places[clause_id] = (1, now, -number, position) if now is not None else \
                 (2, 0, number, position)
     return sorted(clause_ids, key=lambda c: (0, 0, 0, 0) if c is None else places[c])
-
-
-def document_counts(session: Session, document: Document) -> dict:
-    """Comments received on ``document``, answered (own or group answer) and unanswered."""
-    own, grp, status = effective_status()
-    received, answered = session.execute(
-        select(func.count(), func.count(status)).select_from(Comment)
-        .outerjoin(own, own.comment_id == Comment.id)
-        .outerjoin(grp, grp.group_id == Comment.group_id)
-        .where(Comment.document_id == document.id)).one()
-    return {"total": received, "answered": answered, "unanswered": received - answered}
 
 
 def next_in_queue(session: Session, comment: Comment, user: User) -> Comment | None:
@@ -165,8 +153,8 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
     """One page of the desk: the filtered comments in document order and the counts.
 
     A few queries whatever the page size (counts per clause, ids of the one or few
-    clauses the page falls on, comments, answers, group sizes, document counts): no
-    query per comment, and no sort of the whole document.
+    clauses the page falls on, comments, answers, group sizes): no query per comment, and
+    no sort of the whole document. The document's own counts are ``review.progress``.
     """
     # Sorting every comment of the document into clause order to keep fifty is what
     # made large documents slow: count per clause instead (an index scan), find the
@@ -208,6 +196,5 @@ def desk_page(session: Session, document: Document, filters: dict, page: int = 1
         c = comments[comment_id]
         rows.append((c, own.get(c.id), grp.get(c.group_id), sizes.get(c.group_id, 0)))
     return DeskPage(rows=rows, total=total, page=shown,
-                    counts=document_counts(session, document),
                     fates=revisions.fates(session, [c.clause_id for c in comments.values()]))
 

@@ -48,12 +48,13 @@ class ReviewRefused(ValueError):
 
 # ---------------------------------------------------------------- chapters
 
-def chapter_of():
-    """(joins, expression): the position of the chapter a comment's clause is in now (its
-    first current clause's top-level section); NULL for the whole document or a clause
-    deleted since."""
+def chapter_of(clause_id=None):
+    """(joins, expression): the position of the chapter a clause is in now (its first
+    current clause's top-level section); NULL for the whole document or a clause deleted
+    since. ``clause_id``: the column naming the clause (by default the comment's)."""
+    clause_id = Comment.clause_id if clause_id is None else clause_id
     lineage, current, section = aliased(ClauseLineage), aliased(Clause), aliased(Section)
-    joins = ((lineage, and_(lineage.clause_id == Comment.clause_id, lineage.first)),
+    joins = ((lineage, and_(lineage.clause_id == clause_id, lineage.first)),
              (current, current.id == lineage.current_clause_id),
              (section, section.id == current.section_id))
     return joins, section.chapter_position
@@ -80,9 +81,46 @@ class Chapter:
         return self.answered * 100 // self.received if self.received else 100
 
 
-def chapters(session: Session, document: Document) -> list[Chapter]:
+@dataclass
+class Progress:
+    """How far the answering of a document is, from one pass over its comments (a desk
+    page shows the document's totals, its chapters and the drafter's queue from it)."""
+    document_id: int
+    # (chapter position or None, drafter given the comments singly or None,
+    #  comments received, of which answered): one row per clause and drafter.
+    rows: list[tuple[int | None, int | None, int, int]]
+
+    def counts(self) -> dict:
+        """Comments received on the document, answered (own or group answer) and not."""
+        received = sum(row[2] for row in self.rows)
+        answered = sum(row[3] for row in self.rows)
+        return {"total": received, "answered": answered, "unanswered": received - answered}
+
+
+def progress(session: Session, document: Document) -> Progress:
+    """Count ``document``'s comments, received and answered, by clause and by the drafter
+    each was given to singly; then place each clause in its chapter (a few hundred rows,
+    not a join per comment)."""
+    own, grp, status = effective_status()
+    per_clause = (joined(select(Comment.clause_id, Comment.assignee_id,
+                                func.count().label("received"),
+                                func.count(status).label("answered"))
+                         .select_from(Comment), own, grp)
+                  .where(Comment.document_id == document.id)
+                  .group_by(Comment.clause_id, Comment.assignee_id).subquery())
+    joins, chapter = chapter_of(per_clause.c.clause_id)
+    rows = session.execute(_with(
+        select(chapter, per_clause.c.assignee_id, per_clause.c.received,
+               per_clause.c.answered).select_from(per_clause), joins))
+    return Progress(document.id, [(position, assignee, int(received), int(answered))
+                                  for position, assignee, received, answered in rows])
+
+
+def chapters(session: Session, document: Document,
+             counted: Progress | None = None) -> list[Chapter]:
     """The document's chapters in order (then "other": whole document, deleted clauses),
-    each with its drafter and its comments received and answered."""
+    each with its drafter and its comments received and answered (from ``counted``, else
+    counted here)."""
     found = {s.chapter_position: Chapter(s.chapter_position, s.heading, None)
              for s in session.scalars(
                  select(Section).where(Section.version_id == document.current_version_id,
@@ -93,13 +131,8 @@ def chapters(session: Session, document: Document) -> list[Chapter]:
             ChapterAssignment.document_id == document.id)):
         if item.chapter_position in found:
             found[item.chapter_position].assignee = item.user
-    joins, chapter = chapter_of()
-    own, grp, status = effective_status()
-    rows = session.execute(
-        _with(joined(select(chapter, func.count(), func.count(status))
-                     .select_from(Comment), own, grp), joins)
-        .where(Comment.document_id == document.id).group_by(chapter))
-    for position, received, answered in rows:
+    counted = counted or progress(session, document)
+    for position, _assignee, received, answered in counted.rows:
         target = found.get(position, other)
         target.received += received
         target.answered += answered
@@ -168,7 +201,8 @@ def drafters(session: Session) -> list[User]:
 
 def mine(user: User):
     """A condition on Comment: in ``user``'s queue (given to them singly, or in one of
-    their chapters and not given to someone else)."""
+    their chapters and not given to someone else). ``queue_counts`` counts the same rule
+    on a document's ``Progress``."""
     joins, chapter = chapter_of()
     in_chapter = _with(select(Comment.id), joins).where(
         Comment.assignee_id.is_(None),
@@ -179,17 +213,27 @@ def mine(user: User):
     return or_(Comment.assignee_id == user.id, Comment.id.in_(in_chapter))
 
 
-def queue_counts(session: Session, user: User, document_ids: Iterable[int]) -> dict:
-    """For each document: comments in ``user``'s queue, and those still unanswered."""
-    ids = list(document_ids)
-    if not ids:
-        return {}
-    own, grp, status = effective_status()
-    rows = session.execute(
-        joined(select(Comment.document_id, func.count(), func.count(status))
-               .select_from(Comment), own, grp)
-        .where(Comment.document_id.in_(ids), mine(user)).group_by(Comment.document_id))
-    return {document_id: (total, total - answered) for document_id, total, answered in rows}
+def queue_counts(session: Session, user: User, counted: Progress) -> tuple[int, int] | None:
+    """The comments of the counted document in ``user``'s queue (the rule of ``mine``),
+    and those still unanswered; None when the queue holds none."""
+    theirs = set(session.scalars(select(ChapterAssignment.chapter_position).where(
+        ChapterAssignment.user_id == user.id,
+        ChapterAssignment.document_id == counted.document_id)))
+    total = answered = 0
+    for position, assignee, received, done in counted.rows:
+        if assignee == user.id or (assignee is None and position in theirs):
+            total, answered = total + received, answered + done
+    return (total, total - answered) if total else None
+
+
+def has_queue(session: Session, user: User, document_id: int) -> bool:
+    """Whether ``user`` was given work in the document: a chapter or a single comment."""
+    return session.scalar(select(
+        select(ChapterAssignment.id).where(ChapterAssignment.user_id == user.id,
+                                           ChapterAssignment.document_id == document_id)
+        .exists()
+        | select(Comment.id).where(Comment.assignee_id == user.id,
+                                   Comment.document_id == document_id).exists()))
 
 
 # ---------------------------------------------------------------- review of answers

@@ -67,14 +67,15 @@ def desk():
     page = page_number(request.args.get("page")) or 1
     user = current_user._get_current_object()
     result = desk_service.desk_page(session, document, filters, page, user=user)
+    counted = review.progress(session, document)
     version = document.current_version
     hearings = consultation_hearings(session, consultation) if consultation else []
     query = {k: ("1" if v is True else v) for k, v in filters.items()}
     return render_template("synthesis/desk.html", documents=documents, document=document,
                    version=version, filters=filters, query=query, result=result,
                    hearings=hearings, consultation=consultation,
-                   chapters=review.chapters(session, document),
-                   queue=review.queue_counts(session, user, [d.id for d in documents]),
+                   counts=counted.counts(), chapters=review.chapters(session, document, counted),
+                   queue=review.queue_counts(session, user, counted),
                    approval=review.approval_required(consultation))
 
 
@@ -150,7 +151,7 @@ def _next_for(session, comment):
     """Where "save and next" goes: the drafter's queue when they have one, else the next
     unanswered comment of the document."""
     user = current_user._get_current_object()
-    if review.queue_counts(session, user, [comment.document_id]):
+    if review.has_queue(session, user, comment.document_id):
         return desk_service.next_in_queue(session, comment, user)
     return desk_service.next_unanswered(session, comment)
 
