@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from consult.core.spreadsheets import csv_field
+from consult.core import spreadsheets
+from consult.core.spreadsheets import csv_chunks, csv_field
 from consult.core.time import utcnow
 from consult.models import (
     AuditEvent,
@@ -227,6 +228,20 @@ def test_csv_field_neutralises_every_formula_start():
         assert csv_field(value) == "'" + value
     assert csv_field("#5 is fine") == "#5 is fine"
     assert csv_field(5) == "5" and csv_field(None) == ""
+
+
+def test_a_text_remembered_safe_is_written_as_checked_every_time(monkeypatch):
+    """``csv_chunks`` remembers the texts it made safe (a file repeats titles and labels):
+    a repeated risky text is neutralised on every row, also after the memory is cleared."""
+    monkeypatch.setattr(spreadsheets, "_REMEMBERED", 3)
+    risky = ["=HYPERLINK(\"http://x\")", "a;=cmd|' /C calc'!A0", "\x01@SUM(A1)", "plain"]
+    rows = [[risky[n % 4], f"row {n}", None, n] for n in range(12)]
+    text = "".join(csv_chunks(["h"], rows, chunk_rows=5))
+    read = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
+    assert [row[0] for row in read] == [csv_field(risky[n % 4]) for n in range(12)]
+    assert {row[0] for row in read} == {"'=HYPERLINK(\"http://x\")", "a;'=cmd|' /C calc'!A0",
+                                        "'@SUM(A1)", "plain"}
+    assert [row[2:] for row in read] == [["", str(n)] for n in range(12)]
 
 
 def test_answers_are_marked_with_their_own_language(comment_on, client, session,

@@ -83,22 +83,35 @@ def safe_text(value: str, where: str = "") -> tuple[str, bool]:
 
 def csv_field(value) -> str:
     """One CSV field as text a spreadsheet cannot run (quoting is the writer's)."""
-    if value is None:
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
+    elif kind is int:
         return str(value)
-    if isinstance(value, datetime):
+    elif kind is bool:
+        return "1" if value else "0"
+    elif isinstance(value, datetime):
         return value.strftime(CSV_DATE)
-    if isinstance(value, date):
+    elif isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    text = CONTROL_CHARACTERS.sub("", str(value))
+    else:
+        text = str(value)
+    if text[:1] not in _RISKY_FIRST and CONTROL_CHARACTERS.search(text) is None \
+            and _AFTER_SEPARATOR.search(text) is None:
+        return text  # nearly every field: nothing to change
+    text = CONTROL_CHARACTERS.sub("", text)
     if _AFTER_SEPARATOR.search(text):
         text = _AFTER_SEPARATOR.sub(r"\1'", text)
     if text[:1] in _RISKY_FIRST and (text.startswith(FORMULA_STARTS) or text in ERROR_VALUES):
         text = "'" + text
     return text
+
+
+# How many texts ``csv_chunks`` remembers made safe: a file repeats its documents' titles,
+# clause excerpts and labels on every row, and looking one up costs less than checking it.
+_REMEMBERED = 10_000
 
 
 def csv_chunks(header: Iterable, rows: Iterable[Iterable], chunk_rows: int = 500
@@ -107,10 +120,22 @@ def csv_chunks(header: Iterable, rows: Iterable[Iterable], chunk_rows: int = 500
     CR LF line ends, every field through ``csv_field``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    safe: dict[str, str] = {}
+
+    def field(value) -> str:
+        if type(value) is not str:
+            return csv_field(value)
+        text = safe.get(value)
+        if text is None:
+            if len(safe) >= _REMEMBERED:
+                safe.clear()
+            text = safe[value] = csv_field(value)
+        return text
+
     buffer.write("\ufeff")
-    writer.writerow([csv_field(v) for v in header])
+    writer.writerow([field(v) for v in header])
     for number, row in enumerate(rows, 1):
-        writer.writerow([csv_field(v) for v in row])
+        writer.writerow([field(v) for v in row])
         if number % chunk_rows == 0:
             yield buffer.getvalue()
             buffer.seek(0)
