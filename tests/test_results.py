@@ -244,6 +244,22 @@ def test_a_text_remembered_safe_is_written_as_checked_every_time(monkeypatch):
     assert [row[2:] for row in read] == [["", str(n)] for n in range(12)]
 
 
+def test_a_csv_of_long_comments_does_not_keep_them_in_memory():
+    """Only short texts are remembered: a file of long, distinct comments is written
+    chunk by chunk, holding about one chunk, never thousands of comments at once."""
+    import tracemalloc
+
+    rows = ([f"{n:06d}" + "x" * 5_000] for n in range(8_000))  # 40 MB in all
+    tracemalloc.start()
+    try:
+        for _chunk in csv_chunks(["comment"], rows):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000, peak  # a chunk of 500 rows: under 20 MB
+
+
 def test_answers_are_marked_with_their_own_language(comment_on, client, session,
                                                     make_document):
     make_document()

@@ -90,6 +90,26 @@ def test_save_and_next_opens_the_next_unanswered_comment(client, login, answered
     assert plain.headers["Location"] == f"/en/desk/comments/{three.id}/"
 
 
+def test_save_and_next_goes_on_through_the_document_when_the_queue_holds_nothing(
+        client, login, make_user, session, answered):
+    """A drafter whose chapter holds no comment of theirs (its one comment was given to
+    someone else) has no queue: "save and next" goes on to the document's next
+    unanswered comment, not to "every comment here has an answer"."""
+    me = session.get(User, login("drafter"))
+    other = session.get(User, make_user("drafter", email="other@example.org"))
+    document = answered["one"].document
+    measures = next(c.position for c in review.chapters(session, document)
+                    if c.heading.get("en") == "Chapter 2. Measures")
+    review.assign_chapter(session, document, measures, me, None)
+    review.assign_comment(session, answered["three"], other, None)
+    session.commit()
+    assert not review.has_queue(session, me, document.id)
+    assert review.has_queue(session, other, document.id)
+    response = client.post(f"/en/desk/comments/{answered['three'].id}/",
+                           data=answer_form(save_next="1"))
+    assert response.headers["Location"] == f"/en/desk/comments/{answered['whole'].id}/"
+
+
 # ---------------------------------------------------------------- work shared out
 
 def test_a_lead_gives_out_chapters_and_comments_and_each_drafter_has_a_queue(

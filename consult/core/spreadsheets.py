@@ -109,9 +109,11 @@ def csv_field(value) -> str:
     return text
 
 
-# How many texts ``csv_chunks`` remembers made safe: a file repeats its documents' titles,
-# clause excerpts and labels on every row, and looking one up costs less than checking it.
+# How many texts ``csv_chunks`` remembers made safe, and up to what length: a file repeats
+# its documents' titles, clause excerpts and labels on every row, and looking one up costs
+# less than checking it; comments and answers are each written once, and not kept.
 _REMEMBERED = 10_000
+_REMEMBERED_LENGTH = 500
 
 
 def csv_chunks(header: Iterable, rows: Iterable[Iterable], chunk_rows: int = 500
@@ -123,7 +125,7 @@ def csv_chunks(header: Iterable, rows: Iterable[Iterable], chunk_rows: int = 500
     safe: dict[str, str] = {}
 
     def field(value) -> str:
-        if type(value) is not str:
+        if type(value) is not str or len(value) > _REMEMBERED_LENGTH:
             return csv_field(value)
         text = safe.get(value)
         if text is None:

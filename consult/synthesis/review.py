@@ -227,13 +227,19 @@ def queue_counts(session: Session, user: User, counted: Progress) -> tuple[int, 
 
 
 def has_queue(session: Session, user: User, document_id: int) -> bool:
-    """Whether ``user`` was given work in the document: a chapter or a single comment."""
-    return session.scalar(select(
-        select(ChapterAssignment.id).where(ChapterAssignment.user_id == user.id,
-                                           ChapterAssignment.document_id == document_id)
-        .exists()
-        | select(Comment.id).where(Comment.assignee_id == user.id,
-                                   Comment.document_id == document_id).exists()))
+    """Whether ``user``'s queue (``mine``) holds any comment of the document: first what
+    the indexes answer at once (a comment given to them; no chapter of theirs)."""
+    def any_comment(*conditions) -> bool:
+        return session.scalar(select(select(Comment.id).where(
+            Comment.document_id == document_id, *conditions).exists()))
+
+    if any_comment(Comment.assignee_id == user.id):
+        return True
+    if not session.scalar(select(select(ChapterAssignment.id).where(
+            ChapterAssignment.user_id == user.id,
+            ChapterAssignment.document_id == document_id).exists())):
+        return False
+    return any_comment(mine(user))
 
 
 # ---------------------------------------------------------------- review of answers
