@@ -4,7 +4,8 @@ Builds the same database as bench/results_page.py (demonstration drafts, 5 heari
 100,000 comments, all answered), takes the answers off every tenth comment, adds a mass
 campaign of 5,000 comments (retyped variants and distinct texts) on one clause, then
 times, through the Flask test client signed in as a drafter: desk pages (first, last,
-each filter, unanswered only), an answer page, an answer save, and the suggestions.
+each filter, unanswered only), an answer page, an answer save, the same drafter given two
+chapters (desk, their queue, an answer page), and the suggestions.
 
     .venv/bin/python bench/desk.py [--comments 100000] [--campaign 5000]
 
@@ -81,6 +82,7 @@ def main() -> None:
     from consult import db
     from consult.accounts.services import save_user
     from consult.models import Comment, Document, Hearing
+    from consult.synthesis import review
     from consult.synthesis import suggestions as groups
 
     start = time.perf_counter()
@@ -120,6 +122,19 @@ def main() -> None:
     timed("answer page", get(f"/ru/desk/comments/{comment_id}/"), PAGE_TARGET)
     timed("answer save", lambda: client.post(f"/ru/desk/comments/{comment_id}/", data={
         "status": "noted", "rationale": "", "change": "", "base_revision": "1"}), PAGE_TARGET)
+    # A drafter given two chapters: the queue is counted and listed on every page.
+    with app.app_context():
+        session = db.session()
+        drafter = session.get(type(user), user.id)
+        document = session.merge(document)
+        for chapter in review.chapters(session, document)[:2]:
+            review.assign_chapter(session, document, chapter.position, drafter, None)
+        session.commit()
+    timed("desk, page 1, drafter with two chapters", get(base), PAGE_TARGET)
+    timed("desk, my queue only", get(base + "&mine=1"), PAGE_TARGET)
+    timed("desk, my queue, unanswered only", get(base + "&mine=1&unanswered=1"), PAGE_TARGET)
+    timed("answer page, drafter with two chapters", get(f"/ru/desk/comments/{comment_id}/"),
+          PAGE_TARGET)
     with app.app_context():
         found = timed(f"suggestions, clause {clause_key} ({args.campaign} + campaign)",
                       lambda: groups.suggest(db.session(), document.id, clause_key),

@@ -16,8 +16,9 @@ from consult.drafts import revisions
 from consult.drafts.load import import_paths
 from consult.drafts.services import document_by_slug
 from consult.intake import letters
-from consult.models import AuditEvent, Clause, ClauseMatch, Comment, Consultation, Hearing
+from consult.models import AuditEvent, Clause, ClauseMatch, Comment, Consultation, Hearing, User
 from consult.models import DocumentVersion as Version
+from consult.synthesis import review
 from consult.synthesis.workbook import export_workbook
 from tests.revision_sample import KINDS, NEW_CLAUSE, REWORDED, SLUG, TRUTH, V1, write_version
 
@@ -255,6 +256,24 @@ def test_comments_on_version_1_are_shown_with_what_their_clause_became(
     assert "deleted in version 2" in desk and f'href="/en/documents/{SLUG}/4/">clause 4' in desk
     filtered = client.get(f"/en/desk/?doc={SLUG}&clause=4").get_data(as_text=True)
     assert "Comment on old clause 3." in filtered and "Comment on old clause 2." not in filtered
+
+
+def test_a_drafters_queue_follows_each_comment_to_the_clause_it_became(
+        on_v1, v2, session, make_user):
+    """Comments made on version 1 are in the queue of whoever has the chapter their clause
+    is in now; one on a clause deleted since is in no chapter (counted under "other")."""
+    publish_v2(session)
+    doc = document(session)
+    drafter = session.get(User, make_user("drafter", email="queue@example.org"))
+    chapter = next(c.position for c in review.chapters(session, doc) if c.position is not None)
+    review.assign_chapter(session, doc, chapter, drafter, None)
+    session.commit()
+    listed = set(session.scalars(select(Comment.body).where(review.mine(drafter))))
+    assert listed == {f"Comment on old clause {key}." for key in ("2", "3", "6")}
+    counted = review.progress(session, doc)
+    assert review.queue_counts(session, drafter, counted) == (3, 3)
+    assert {c.position: c.received for c in review.chapters(session, doc, counted)} == \
+        {chapter: 3, None: 1}
 
 
 def test_the_workbook_and_the_results_place_each_comment_by_its_lineage(
