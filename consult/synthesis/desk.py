@@ -61,8 +61,7 @@ def _desk_query(document: Document, filters: dict, user: User | None = None):
         query = query.where(Comment.category == filters["category"])
     if filters.get("status") or filters.get("unanswered"):
         own, grp, status = effective_status()
-        query = (query.outerjoin(own, own.comment_id == Comment.id)
-                 .outerjoin(grp, grp.group_id == Comment.group_id))
+        query = joined(query, own, grp)
         if filters.get("status"):
             query = query.where(status == filters["status"])
         if filters.get("unanswered"):
@@ -113,9 +112,7 @@ def next_unanswered(session: Session, comment: Comment) -> Comment | None:
     after = comment.id
     while True:
         chunk = session.execute(
-            select(Comment.id, Comment.document_id, status)
-            .outerjoin(own, own.comment_id == Comment.id)
-            .outerjoin(grp, grp.group_id == Comment.group_id)
+            joined(select(Comment.id, Comment.document_id, status), own, grp)
             .where(Comment.id > after).order_by(Comment.id).limit(500)).all()
         for comment_id, document_id, answered in chunk:
             if document_id == comment.document_id and answered is None:
@@ -150,7 +147,7 @@ def clean_filters(args) -> dict:
 
 def desk_page(session: Session, document: Document, filters: dict, page: int = 1,
               per_page: int = DESK_PER_PAGE, user: User | None = None) -> DeskPage:
-    """One page of the desk: the filtered comments in document order and the counts.
+    """One page of the desk: the filtered comments in document order, and how many match.
 
     A few queries whatever the page size (counts per clause, ids of the one or few
     clauses the page falls on, comments, answers, group sizes): no query per comment, and
