@@ -1,10 +1,12 @@
-"""What the HTTP benchmarks (and the soak tests in tests/soak/) share: a free port,
-gunicorn serving wsgi:app, waiting for it, and a browser that reads pages and sends their
-forms."""
+"""What the HTTP benchmarks (and the soak and browser tests) share: a free port, gunicorn
+serving wsgi:app, waiting for it, a client that reads pages and sends their forms as a
+browser does, and how to start Debian's Chromium."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -19,6 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN_FIELD = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
 VALUE = re.compile(r'\bvalue="([^"]+)"')
 RECEIPT = re.compile(r"/receipts/([A-Za-z0-9_-]+)/$")
+
+# Debian's Chromium for Playwright (CHROMIUM_PATH to use another), and its switches: without
+# the last ones it keeps trying to reach Google's services, which a closed network refuses.
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def free_port() -> int:

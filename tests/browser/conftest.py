@@ -7,17 +7,12 @@ where a missing browser fails the run instead of passing silently.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium keeps trying to reach Google's services, which a closed network refuses.
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+from bench.serving import CHROMIUM, CHROMIUM_ARGS
 
 
 def pytest_collection_modifyitems(items):
