@@ -11,7 +11,8 @@ backup; the instance's ``secret_key`` is configuration and is kept apart (docs).
   ``pg_restore --clean``: the tools of the database itself, never a home-made dump.
 
 A backup file is written beside its final name and renamed when complete, so a backup
-interrupted half-way never looks like a finished one.
+interrupted half-way never looks like a finished one. It is readable by its owner alone
+(mode 0600, whatever the umask): it holds the commenters' names and e-mail addresses.
 """
 from __future__ import annotations
 
@@ -57,9 +58,14 @@ class Target:
 def backup(database_url: str, path: str | Path) -> Path:
     """Write a consistent snapshot of the database to ``path``; returns it."""
     target, path = Target.of(database_url), Path(path)
+    if not path.parent.is_dir():
+        raise BackupError(f"the folder {path.parent} does not exist")
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
+        # Made empty and private first: pg_dump and SQLite then write into it, keeping
+        # its mode.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if target.kind == "sqlite":
             _sqlite_copy(target.location, partial)
         else:
@@ -96,16 +102,20 @@ def restore(database_url: str, path: str | Path) -> None:
 
 def _sqlite_copy(source: str, destination: Path) -> None:
     """SQLite's online backup from one file to another (page by page, consistent)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(destination)
+    if not Path(source).is_file():
+        raise BackupError(f"there is no SQLite database at {source} (is DATABASE_URL set?)")
+    src = dst = None
     try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(destination)
         with dst:
             src.backup(dst)
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite backup failed: {exc}") from None
     finally:
-        dst.close()
-        src.close()
+        for connection in (dst, src):
+            if connection is not None:
+                connection.close()
 
 
 def _run(command: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import threading
 import time
 
@@ -130,6 +131,7 @@ def test_the_commands_back_up_and_restore(fresh_url, tmp_path):
     assert result.exit_code == 0, result.output
     assert "backup written" in result.output and path.exists()
     assert not path.with_name(path.name + ".partial").exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # names and e-mail addresses
     result = runner.invoke(args=["restore", str(path)], input="n\n")
     assert result.exit_code != 0  # asked, refused: nothing done
     result = runner.invoke(args=["restore", "--yes", str(path)])
@@ -155,3 +157,24 @@ def test_a_file_that_is_not_such_a_backup_is_refused_before_anything_changes(
 def test_an_in_memory_database_has_no_backup(tmp_path):
     with pytest.raises(BackupError, match="in-memory"):
         backup("sqlite://", tmp_path / "x")
+
+
+def test_a_backup_is_private_whatever_the_umask(fresh_url, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        written = backup(fresh_url, tmp_path / "hourly.dump")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_a_missing_folder_or_database_is_said_plainly(fresh_url, tmp_path):
+    with pytest.raises(BackupError, match="folder .* does not exist"):
+        backup(fresh_url, tmp_path / "no-such-folder" / "x.dump")
+    assert not (tmp_path / "no-such-folder").exists()
+    missing = f"sqlite:///{tmp_path / 'never-created.sqlite3'}"
+    app = _app(missing)
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.dump")])
+    assert result.exit_code != 0
+    assert "no SQLite database at" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.dump").exists()
