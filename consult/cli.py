@@ -18,6 +18,7 @@ from . import create_app, db, translations
 from . import demo as demonstration
 from .accounts.services import MIN_PASSWORD_LENGTH, save_user
 from .backup import backup_command, restore_command
+from .comments.commands import erase, erasures, personal_data
 from .config import ROOT
 from .core.consultation import LifecycleRefused, by_slug, current_consultation
 from .core.consultation import announce as announce_consultation
@@ -42,7 +43,8 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     for item in (db_group, import_drafts, publish_version, set_period, announce, create_user,
                  load_hearings, import_hearing, demo, export_synthesis, backup_command,
-                 restore_command, send_mail, translations.translations_group):
+                 restore_command, send_mail, personal_data, erase, erasures,
+                 translations.translations_group):
         app.cli.add_command(item)
 
 
