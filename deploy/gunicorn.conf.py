@@ -38,3 +38,6 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # nginx on the same machine is the only client; see BEHIND_PROXY and TRUSTED_PROXIES.
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
 proc_name = "consult"
+# gunicorn's control socket (gunicornc) is not used by consult; left on, every gunicorn of
+# one user would share ~/.gunicorn/gunicorn.ctl, each new one taking it from the last.
+control_socket_disable = True

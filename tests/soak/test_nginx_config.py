@@ -73,3 +73,21 @@ def test_nginx_accepts_the_rendered_configuration(nginx_binary, tmp_path):
                               "-e", str(tmp_path / "error.log")],
                              capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_every_location_with_its_own_headers_keeps_https_strict():
+    """nginx drops the server's add_header in a location with its own: HSTS said again."""
+    server = https_server(SITE.read_text())
+    hsts = 'add_header Strict-Transport-Security "max-age=31536000" always;'
+    assert hsts in re.split(r"^\s*location\s", server, maxsplit=1, flags=re.MULTILINE)[0]
+    with_headers = [rule for rule in blocks(server, "location") if "add_header" in rule]
+    assert len(with_headers) >= 2
+    assert all(hsts in rule for rule in with_headers)
+
+
+def test_static_files_get_one_cache_control_header():
+    # "expires" adds a Cache-Control of its own beside an add_header one.
+    static = next(rule for rule in blocks(https_server(SITE.read_text()), "location")
+                  if "alias " in rule)
+    assert "expires" not in static
+    assert static.count("add_header Cache-Control") == 1

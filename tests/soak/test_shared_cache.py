@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import secrets
 import time
 
@@ -120,3 +121,20 @@ def test_the_notice_schedule_and_results_are_kept_too(site, stack):
         assert first.status == 200 and first.getheader("Set-Cookie") is None
         again, kept = Browser(stack.port, "reader-notice-two").request("GET", path)
         assert again.getheader("X-Cache") == "HIT" and kept == page, path
+
+
+def test_static_files_are_nginx_s_kept_a_year_by_their_hash_and_compressed(site, stack):
+    reader = Browser(stack.port, "reader-static")
+    response, page = reader.request("GET", site.clauses[0])
+    assert response.getheader("Strict-Transport-Security") == "max-age=31536000"
+    address = re.search(r'href="(/static/consult\.css\?v=[0-9a-f]+)"', page.decode()).group(1)
+    response, packed = reader.request("GET", address, headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+    assert response.headers.get_all("Cache-Control") == [
+        "public, max-age=31536000, immutable"]
+    assert response.getheader("Strict-Transport-Security") == "max-age=31536000"
+    assert "Accept-Encoding" in response.getheader("Vary")
+    response, plain = reader.request("GET", "/static/consult.css")
+    assert response.headers.get_all("Cache-Control") == ["public, max-age=3600"]
+    assert response.getheader("Content-Encoding") is None
+    assert gzip.decompress(packed) == plain and len(packed) * 3 < len(plain)
