@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from consult.delivery import UNVERSIONED_MAX_AGE, YEAR
 from tests.soak.servers import (
     DEPLOYED_STATIC,
     SITE,
@@ -91,3 +92,11 @@ def test_static_files_get_one_cache_control_header():
                   if "alias " in rule)
     assert "expires" not in static
     assert static.count("add_header Cache-Control") == 1
+
+
+def test_nginx_keeps_static_files_as_long_as_the_app_would():
+    """nginx serves /static/ itself; its lifetimes are the app's (consult/delivery.py)."""
+    lifetimes = next(block for block in blocks(SITE.read_text(), "map")
+                     if "$consult_static_cache" in block.split("{", 1)[0])
+    assert f'""      "public, max-age={UNVERSIONED_MAX_AGE}";' in lifetimes
+    assert f'default "public, max-age={YEAR}, immutable";' in lifetimes
