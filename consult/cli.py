@@ -23,7 +23,7 @@ from .config import ROOT
 from .core.consultation import LifecycleRefused, by_slug, current_consultation
 from .core.consultation import announce as announce_consultation
 from .core.consultation import set_period as set_consultation_period
-from .core.time import parse_local
+from .core.time import parse_local, utcnow
 from .core.vocab import ROLES
 from .drafts.commands import publish_version
 from .drafts.load import import_paths
@@ -144,6 +144,11 @@ def set_period(slug, opens, closes, justification_ky, justification_ru):
         _refused(refusal)
     session.commit()
     click.echo(f"{consultation.slug}: open from {opens} to {closes} (Asia/Bishkek)")
+    if closes_at <= utcnow():
+        # Allowed (a consultation held on paper may be recorded afterwards), but an
+        # operator copying an example's dates would otherwise open nothing unawares.
+        click.echo(f"warning: this period has already ended ({closes}): comments are not "
+                   "accepted", err=True)
 
 
 @click.command("announce")

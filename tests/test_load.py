@@ -138,6 +138,10 @@ def test_set_period_command(app, runner, make_document, complete_notice):
         # Asia/Bishkek is UTC+6 all year.
         assert consultation.opens_at.isoformat() == "2025-06-01T03:00:00"
         assert consultation.closes_at.isoformat() == "2025-07-15T12:00:00"
+    assert "warning: this period has already ended" in result.output  # 2025 is past
+    later = runner.invoke(args=["set-period", "--opens", "2025-06-01T09:00",
+                                "--closes", "2999-07-15T18:00"])
+    assert later.exit_code == 0 and "warning" not in later.output
     bad = runner.invoke(args=["set-period", "--opens", "2025-07-15T18:00",
                               "--closes", "2025-06-01T09:00"])
     assert bad.exit_code != 0 and "close after it opens" in bad.output
