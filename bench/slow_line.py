@@ -22,7 +22,6 @@ round trip to the first view). Target (issue 13): a clause read in under 1.5 s a
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from serving import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from serving import CHROMIUM, CHROMIUM_ARGS, fetch  # noqa: E402
 
 from tests.soak.servers import Gunicorn, Nginx, app_environment, prepared_site  # noqa: E402
 
@@ -59,14 +58,7 @@ LOADED_AND_PAINTED = """() =>
 
 def page_sizes(port: int, paths: tuple[str, ...]) -> dict[str, int]:
     """The uncompressed size of each page (the one with most comments is the largest)."""
-    sizes = {}
-    for path in paths:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", path)
-        response = conn.getresponse()
-        sizes[path] = len(response.read()) if response.status == 200 else 0
-        conn.close()
-    return sizes
+    return {path: len(fetch(port, path)) for path in paths}
 
 
 def throttled_page(browser, lang: str, kbit: int, rtt_ms: int):

@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import db
+from ..accounts.services import find_user
 from ..core.time import iso_local, parse_local
 from ..i18n import cli_language
-from ..models import Comment, Document, User
-from .receipts import ReceiptRefused, candidates, erase_personal_data
+from ..models import Comment, Document
+from .receipts import ReceiptRefused, by_receipt, erase_personal_data
 
 # What a person is given of each comment: every stored field that is theirs or says what
 # became of their comment (not the staff's internal keys).
@@ -32,21 +33,18 @@ SHOWN = ("receipt_code", "received_at", "channel", "language", "body", "author_n
 
 def comments_of(session, who: str) -> list[Comment]:
     """The comments an e-mail address (any case) or a receipt code (as typed) names."""
-    if "@" in who:
-        condition = func.lower(Comment.email) == who.strip().lower()
-    else:
-        codes = candidates(who)
-        if not codes:
-            return []
-        condition = Comment.receipt_code.in_(codes)
-    return list(session.scalars(select(Comment).where(condition).options(
-        joinedload(Comment.document).load_only(Document.slug)).order_by(Comment.id)))
+    if "@" not in who:
+        found = by_receipt(session, who)
+        return [found] if found is not None else []
+    return list(session.scalars(
+        select(Comment).where(func.lower(Comment.email) == who.strip().lower())
+        .options(joinedload(Comment.document).load_only(Document.slug)).order_by(Comment.id)))
 
 
 def record_of(comment: Comment) -> dict:
     values = {name: getattr(comment, name) for name in SHOWN}
     for name in ("received_at", "withdrawn_at", "erased_at"):
-        values[name] = iso_local(values[name]) if values[name] is not None else None
+        values[name] = iso_local(values[name])
     values["document"] = comment.document.slug
     values["clause"] = comment.clause_key
     return values
@@ -101,7 +99,7 @@ def erase(codes, reason, staff, from_file):
     done."""
     cli_language()
     session = db.session()
-    actor = session.scalar(select(User).where(func.lower(User.email) == staff.lower()))
+    actor = find_user(session, staff)
     if actor is None or not actor.has_role("moderator"):  # as on the moderation page
         raise click.ClickException(f"{staff} is not an administrator's or moderator's account")
     typed = list(codes) + ([line.split("\t", 1)[0] for line in from_file if line.strip()]
@@ -110,12 +108,12 @@ def erase(codes, reason, staff, from_file):
         raise click.ClickException("no receipt code given")
     erased, already, missing = 0, 0, []
     for code in typed:
-        found = comments_of(session, code) if "@" not in code else []
-        if not found:
+        comment = by_receipt(session, code)
+        if comment is None:
             missing.append(code)
             continue
         try:
-            changed = erase_personal_data(session, found[0], actor, reason)
+            changed = erase_personal_data(session, comment, actor, reason)
         except ReceiptRefused as refusal:
             session.rollback()
             raise click.ClickException(str(refusal)) from None
