@@ -14,7 +14,9 @@ Views measured for each page (requests/s, p99 latency):
   measures the app itself (no target: the figure sizes the app servers);
 - static: the page's bytes as a file under /static/.
 
-The X-Cache header seen on each view is printed.
+The X-Cache header seen on each view is printed. The views take turns (five rounds of
+every view, a fifth of the seconds each), so that a drift of the machine's speed
+falls on all of them alike.
 
 The load generator is wrk (Debian's package) when installed, else a Python client with
 one thread per connection, which saturates long before nginx does (it says which).
@@ -134,6 +136,28 @@ def threads_load(port: int, path: str, headers: dict, seconds: float,
 
 # ------------------------------------------------------------------ the run
 
+ROUNDS = 5
+
+
+def interleaved(load, port: int, page_views: list, seconds: float,
+                connections: int) -> dict[str, Figures]:
+    """Each view's figures over ``seconds``, measured in ``ROUNDS`` turns of every view in
+    a row: a shared machine's speed drifts over a minute, and a view measured a minute
+    after the static file it is compared with would carry that drift (0.6 to 0.97 of
+    static for the same page, measured one after the other). The rate is the mean of the
+    turns (each as long as the others), the p99 the worst turn's."""
+    for view in page_views:
+        load(port, view.path, view.headers, 1, connections)  # warm-up
+    turns: dict[str, list[Figures]] = {view.name: [] for view in page_views}
+    for _turn in range(ROUNDS):
+        for view in page_views:
+            turns[view.name].append(load(port, view.path, view.headers, seconds / ROUNDS,
+                                         connections))
+    return {name: Figures(sum(f.rate for f in found) / len(found),
+                          max(f.p99_ms for f in found), sum(f.failures for f in found))
+            for name, found in turns.items()}
+
+
 @dataclass
 class View:
     name: str
@@ -224,11 +248,11 @@ def main() -> int:
                 static_path, size = publish_copy(nginx.port, path, static,
                                                  f"{label.replace(' ', '-')}.html")
                 print(f"\n{label}: {path} ({size / 1024:.0f} KB)")
-                figures = {}
-                for view in views(nginx.port, path, static_path):
-                    load(nginx.port, view.path, view.headers, 1, args.connections)  # warm-up
-                    figures[view.name] = result = load(nginx.port, view.path, view.headers,
-                                                       args.seconds, args.connections)
+                page_views = views(nginx.port, path, static_path)
+                figures = interleaved(load, nginx.port, page_views, args.seconds,
+                                      args.connections)
+                for view in page_views:
+                    result = figures[view.name]
                     print(f"  {view.name:13s} {result.rate:9.0f} req/s   p99 "
                           f"{result.p99_ms:7.1f} ms   failures {result.failures:5d}   "
                           f"answered {view.note}")

@@ -49,8 +49,10 @@ def publish(database_url: str, code: str) -> None:
         app.extensions["consult.engine"].dispose()
 
 
-def test_a_public_page_is_kept_for_every_reader_and_revisits_cost_a_304(site, stack):
-    path = site.clauses[1]
+# A clause page and a whole document: nginx sends the latter from a location of its own.
+@pytest.mark.parametrize("page", ["clause", "document"])
+def test_a_public_page_is_kept_for_every_reader_and_revisits_cost_a_304(site, stack, page):
+    path = site.clauses[1] if page == "clause" else site.documents[0]
     first = Browser(stack.port, "reader-one")
     response, page = first.request("GET", path)
     assert response.status == 200 and response.getheader("X-Cache") == "MISS"
@@ -98,8 +100,9 @@ def test_a_published_comment_reaches_readers_within_the_shared_seconds(site, sta
         time.sleep(0.2)
 
 
-def test_a_visitor_with_a_session_always_reaches_the_app(site, stack):
-    path = site.clauses[4]
+@pytest.mark.parametrize("page", ["clause", "document"])
+def test_a_visitor_with_a_session_always_reaches_the_app(site, stack, page):
+    path = site.clauses[4] if page == "clause" else site.documents[-1]
     moderator = Browser(stack.port, "moderator-shared-cache")
     assert moderator.request("GET", path)[0].getheader("X-Cache") == "MISS"
     _, page = moderator.request("GET", "/en/login")
