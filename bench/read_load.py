@@ -85,8 +85,8 @@ def get(port: int, path: str, headers: dict | None = None):
 
 def wrk(port: int, path: str, headers: dict, seconds: float, connections: int) -> Figures:
     # A slow answer is a latency to count, not a failure: wrk's own timeout is 2 s.
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:.0f}s", "--latency",
-               "--timeout", "30s"]
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+               "--latency", "--timeout", "30s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run([*command, f"http://127.0.0.1:{port}{path}"], capture_output=True,
